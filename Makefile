@@ -1,0 +1,50 @@
+# The two commands: `make run` serves the site, `make test` runs the whole suite.
+# Both set up everything they need (.venv, dependencies, translations, database).
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: run test bench messages static migrate lint clean
+
+$(VENV)/bin/activate:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) is required (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt $(VENV)/bin/activate
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.test: requirements-test.txt requirements.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+# Compiled catalogues are built with Babel, so no gettext tools are needed.
+messages: $(VENV)/.runtime
+	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v "^$$" || true
+	@for po in locale/*/LC_MESSAGES/django.po; do test -f "$${po%.po}.mo" || { echo "make: $${po%.po}.mo was not built"; exit 1; }; done
+
+static: $(VENV)/.runtime
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+migrate: $(VENV)/.runtime messages
+	$(PY) manage.py migrate --noinput --verbosity 1
+	$(PY) manage.py load_terms
+
+run: migrate static
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py
+
+test: $(VENV)/.test messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.test messages static
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* locale/*/LC_MESSAGES/*.mo

@@ -1,0 +1,9 @@
+"""The legal app: documents, their versions, and the pages that publish them."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LegalConfig(AppConfig):
+    name = "legal"
+    verbose_name = _("Legal documents")

@@ -1,0 +1,34 @@
+"""`manage.py import_version`: a new version from one Markdown file per language."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from legal.importing import ImportProblem, import_version
+
+
+class Command(BaseCommand):
+    help = "Create a version of a document from FILE.<lang>.md files; optionally publish it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", metavar="FILE.<lang>.md")
+        parser.add_argument("--document", required=True, metavar="SLUG", help="the document's slug")
+        parser.add_argument("--publish", action="store_true", help="publish the new version")
+        parser.add_argument("--effective", metavar="ISO8601", help="effective date and time, e.g. 2026-12-01T00:00+07:00")
+        parser.add_argument("--summary", help="summary of changes, for languages whose file gives none")
+        parser.add_argument("--editorial", action="store_true", help="an editorial change: no notice period")
+
+    def handle(self, *args, **options):
+        try:
+            version = import_version(
+                options["files"],
+                slug=options["document"],
+                publish=options["publish"],
+                effective=options["effective"],
+                summary=options["summary"],
+                editorial=options["editorial"],
+            )
+        except ImportProblem as exc:
+            raise CommandError(str(exc))
+        if version.number:
+            self.stdout.write(f"Published {version.document.slug} version {version.number}.")
+        else:
+            self.stdout.write(f"Created a draft of {version.document.slug} (id {version.pk}).")
