@@ -131,7 +131,6 @@ class _Sections(Treeprocessor):
         self.section_ids = section_ids
 
     def run(self, root):
-        self.md.document_title = ""
         children = list(root)
         if children and children[0].tag == "h1":
             self.md.document_title = self._text(children[0])
@@ -191,6 +190,8 @@ def render_markdown(text, *, section_ids=None, permalink_label=None):
         },
         output_format="html",
     )
+    # Python-Markdown skips the tree processors for blank input, so start from empty results.
+    md.document_title, md.document_sections = "", ()
     rendered = md.convert(text)
     return RenderedMarkdown(
         title=md.document_title,

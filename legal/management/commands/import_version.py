@@ -1,6 +1,7 @@
 """`manage.py import_version`: a new version from one Markdown file per language."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from legal.importing import ImportProblem, import_version
 
@@ -17,15 +18,17 @@ class Command(BaseCommand):
         parser.add_argument("--editorial", action="store_true", help="an editorial change: no notice period")
 
     def handle(self, *args, **options):
+        # Command-line messages are in English, like the rest of the tooling.
         try:
-            version = import_version(
-                options["files"],
-                slug=options["document"],
-                publish=options["publish"],
-                effective=options["effective"],
-                summary=options["summary"],
-                editorial=options["editorial"],
-            )
+            with translation.override("en"):
+                version = import_version(
+                    options["files"],
+                    slug=options["document"],
+                    publish=options["publish"],
+                    effective=options["effective"],
+                    summary=options["summary"],
+                    editorial=options["editorial"],
+                )
         except ImportProblem as exc:
             raise CommandError(str(exc))
         if version.number:

@@ -1,0 +1,138 @@
+"""`manage.py import_version` and `load_terms` with good and bad input."""
+
+import hashlib
+from io import StringIO
+
+import pytest
+
+from django.core.management import CommandError, call_command
+
+from legal.importing import BUNDLED_DIR
+from legal.models import Document, DocumentVersion
+from tests.conftest import site_time
+
+pytestmark = pytest.mark.django_db
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def run(*args):
+    out = StringIO()
+    call_command("import_version", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_load_terms_loads_version_1_once():
+    call_command("load_terms", stdout=StringIO())
+    call_command("load_terms", stdout=StringIO())
+    version = DocumentVersion.objects.get()
+    assert (version.number, version.status) == (1, "published")
+    assert version.effective_at == site_time(2026, 11, 24, 0, 0)
+    assert version.document.slug == "terms-of-service"
+    assert (version.title_vi, version.title_en) == ("Điều khoản sử dụng", "Terms of Service")
+    assert (version.document.title_vi, version.document.title_en) == ("Điều khoản sử dụng", "Terms of Service")
+
+
+def test_bundled_text_is_stored_without_front_matter_and_hashed(terms):
+    source = (BUNDLED_DIR / "terms-of-service.vi.md").read_text(encoding="utf-8")
+    assert source.startswith("---\ntitle: Terms of Service\n---\n")
+    assert terms.body_vi == source[len("---\ntitle: Terms of Service\n---\n"):]
+    assert terms.body_sha256_vi == hashlib.sha256(terms.body_vi.encode()).hexdigest()
+
+
+def test_bundled_vietnamese_is_the_seed_byte_for_byte():
+    from django.conf import settings
+
+    seed = settings.BASE_DIR.parent / "shared" / "seed" / "terms-of-service.vi.md"
+    if not seed.exists():
+        pytest.skip("the shared seed is not beside this checkout")
+    assert (BUNDLED_DIR / "terms-of-service.vi.md").read_bytes() == seed.read_bytes()
+
+
+def test_import_creates_document_and_draft(tmp_path):
+    vi = write(tmp_path, "privacy.vi.md", "---\ntitle: Quyền riêng tư\nsummary: Bản đầu\n---\n## Phạm vi\n\nNội dung.\n")
+    en = write(tmp_path, "privacy.en.md", "---\ntitle: Privacy\n---\n## Scope\n\nText.\n")
+    output = run(vi, en, "--document", "privacy")
+    version = DocumentVersion.objects.get(document__slug="privacy")
+    assert "draft" in output
+    assert (version.status, version.number) == ("draft", None)
+    assert (version.title_vi, version.title_en, version.summary_vi) == ("Quyền riêng tư", "Privacy", "Bản đầu")
+    assert version.sections_en == [[2, "pham-vi", "Scope"]]
+
+
+def test_import_publishes_with_effective_date(tmp_path):
+    vi = write(tmp_path, "p.vi.md", "# Quyền riêng tư\n\n## Phạm vi\n")
+    en = write(tmp_path, "p.en.md", "# Privacy\n\n## Scope\n")
+    output = run(vi, en, "--document", "privacy", "--publish", "--effective", "2026-12-01T00:00+07:00")
+    version = DocumentVersion.objects.get()
+    assert output.strip() == "Published privacy version 1."
+    assert version.effective_at == site_time(2026, 12, 1, 0, 0)
+
+
+def test_second_version_through_import_follows_the_publishing_rules(terms, tmp_path):
+    vi = write(tmp_path, "t.vi.md", terms.body_vi)
+    en = write(tmp_path, "t.en.md", terms.body_en)
+    with pytest.raises(CommandError, match="summary of changes"):
+        run(vi, en, "--document", "terms-of-service", "--publish", "--effective", "2026-12-01T00:00+07:00")
+    assert DocumentVersion.objects.count() == 1
+    run(vi, en, "--document", "terms-of-service", "--publish", "--editorial", "--summary", "Sửa lỗi",
+        "--effective", "2026-12-01T00:00+07:00")
+    assert DocumentVersion.objects.get(number=2).summary_en == "Sửa lỗi"
+
+
+@pytest.mark.parametrize(
+    ("files", "extra", "message"),
+    [
+        ({"t.fr.md": "# T\n"}, [], "unknown language 'fr'"),
+        ({"t.md": "# T\n"}, [], "must end in .<language>.md"),
+        ({"t.vi.md": "---\ntitle: [x\n---\n# T\n"}, [], "invalid YAML front matter"),
+        ({"t.vi.md": "---\n- a\n---\n# T\n"}, [], "front matter must be a mapping"),
+        ({"t.vi.md": "---\ncolour: red\n---\n# T\n"}, [], "unknown front matter key(s): colour"),
+        ({"t.vi.md": "---\ntitle: T\n---\n  \n"}, [], "the text is empty"),
+        ({"t.vi.md": "text only\n"}, [], "no title"),
+        ({"t.vi.md": "# T\n"}, ["--effective", "tomorrow"], "not an ISO 8601 date"),
+        ({"t.vi.md": "---\neffective: soon\n---\n# T\n"}, [], "not an ISO 8601 date"),
+        ({"t.vi.md": "# T\n"}, ["--publish"], "cannot publish"),
+    ],
+)
+def test_bad_input_is_a_one_line_error_and_writes_nothing(tmp_path, files, extra, message):
+    paths = [write(tmp_path, name, text) for name, text in files.items()]
+    with pytest.raises(CommandError) as caught:
+        run(*paths, "--document", "new-doc", *extra)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert not Document.objects.exists() and not DocumentVersion.objects.exists()
+
+
+def test_missing_file_and_bad_slug(tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        run(str(tmp_path / "nope.vi.md"), "--document", "x")
+    path = write(tmp_path, "t.vi.md", "# T\n")
+    with pytest.raises(CommandError, match="not a valid document slug"):
+        run(path, "--document", "Bad Slug!")
+
+
+def test_non_utf8_file(tmp_path):
+    path = tmp_path / "t.vi.md"
+    path.write_bytes("# Điều\n".encode("utf-16"))
+    with pytest.raises(CommandError, match="not UTF-8"):
+        run(str(path), "--document", "x")
+
+
+def test_command_exits_non_zero_from_the_shell(tmp_path):
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_version", str(tmp_path / "x.vi.md"), "--document", "x"],
+        cwd=settings.BASE_DIR, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"CommandError: {tmp_path / 'x.vi.md'}: no such file"]

@@ -1,0 +1,152 @@
+"""Reader pages and redirects, through the Django test client."""
+
+import re
+
+import html5lib
+import pytest
+
+from tests.conftest import make_version, site_time
+
+pytestmark = pytest.mark.django_db
+
+
+def parse(response):
+    """Parse as a browser would; html5lib raises on the first well-formedness error."""
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    return parser.parse(response.content.decode())
+
+
+def text_of(response):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+@pytest.mark.parametrize(
+    ("headers", "target"),
+    [
+        ({}, "/vi/"),
+        ({"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}, "/en/"),
+        ({"HTTP_ACCEPT_LANGUAGE": "fr, vi;q=0.5"}, "/vi/"),
+        ({"HTTP_ACCEPT_LANGUAGE": "de"}, "/vi/"),
+        ({"HTTP_ACCEPT_LANGUAGE": "en", "HTTP_COOKIE": "django_language=vi"}, "/vi/"),
+    ],
+)
+def test_root_redirects_to_the_readers_language(client, headers, target):
+    response = client.get("/", **headers)
+    assert response.status_code == 302
+    assert response["Location"] == target
+    assert "Accept-Language" in response["Vary"] and "Cookie" in response["Vary"]
+
+
+def test_slug_without_language_redirects(client):
+    response = client.get("/terms-of-service/", HTTP_ACCEPT_LANGUAGE="en")
+    assert (response.status_code, response["Location"]) == (302, "/en/terms-of-service/")
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_every_page_is_well_formed_with_one_h1_and_its_language(client, terms, language):
+    for path in ("", "terms-of-service/", "terms-of-service/versions/", "terms-of-service/versions/1/"):
+        response = client.get(f"/{language}/{path}")
+        assert response.status_code == 200, path
+        tree = parse(response)
+        assert tree.get("lang") == language
+        assert len(tree.findall(".//h1")) == 1
+        assert tree.find(".//title").text.strip()
+        assert tree.find(".//meta[@name='description']").get("content").strip()
+        links = {(link.get("rel"), link.get("hreflang")): link.get("href") for link in tree.findall(".//link")}
+        assert links[("canonical", None)] == f"http://testserver/{language}/{path}"
+        assert links[("alternate", "vi")] == f"http://testserver/vi/{path}"
+        assert links[("alternate", "en")] == f"http://testserver/en/{path}"
+        assert links[("alternate", "x-default")] == f"http://testserver/vi/{path}"
+
+
+def test_current_page_in_vietnamese(client, terms):
+    response = client.get("/vi/terms-of-service/")
+    page = text_of(response)
+    assert "<h1 id=\"document-title\">Điều khoản sử dụng</h1>" in response.content.decode()
+    assert "Phiên bản 1 · có hiệu lực từ ngày 24 tháng 11 năm 2026" in page
+    assert 'href="#1-cac-dinh-nghia"' in response.content.decode()
+    assert "bản dịch" not in page  # the authoritative text carries no translation notice
+    assert 'href="http://testserver/en/terms-of-service/"' in response.content.decode()
+
+
+def test_current_page_in_english_says_vietnamese_is_authoritative(client, terms):
+    response = client.get("/en/terms-of-service/")
+    page = text_of(response)
+    assert "Version 1 · effective 24 November 2026" in page
+    assert "The Vietnamese text is the authoritative version" in page
+    assert '<h2 id="1-cac-dinh-nghia">1. Definitions' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "foreign_words"),
+    [
+        ("vi", ("Version", "History", "effective", "Legal centre", "Skip to content", "Questions")),
+        ("en", ("Phiên bản", "Lịch sử", "hiệu lực", "Văn bản pháp lý", "Chuyển đến", "Thắc mắc")),
+    ],
+)
+def test_interface_speaks_only_the_page_language(client, terms, language, foreign_words):
+    page = text_of(client.get(f"/{language}/terms-of-service/versions/"))
+    for word in foreign_words:
+        assert word not in page
+
+
+def test_history_lists_published_versions_newest_first(client, terms, clock):
+    make_version(terms.document, effective_at=site_time(2026, 11, 25, 0, 0), summary="Typo fixed")
+    clock.move_to(site_time(2026, 11, 26, 0, 0))
+    page = text_of(client.get("/en/terms-of-service/versions/"))
+    assert page.index("Version 2") < page.index("Version 1")
+    assert "Typo fixed (en)" in page
+
+
+def test_superseded_version_says_so_and_links_to_current(client, terms, clock):
+    make_version(terms.document, effective_at=site_time(2026, 11, 25, 0, 0))
+    clock.move_to(site_time(2026, 11, 25, 0, 0))
+    response = client.get("/en/terms-of-service/versions/1/")
+    assert "This version has been superseded" in text_of(response)
+    assert "Version 2 is the version in effect now" in text_of(response)
+    assert "superseded" not in text_of(client.get("/en/terms-of-service/versions/2/"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/vi/no-such-document/",
+        "/vi/no-such-document/versions/",
+        "/vi/no-such-document/versions/1/",
+        "/vi/terms-of-service/versions/2/",
+        "/vi/terms-of-service/versions/0/",
+        "/vi/terms-of-service/versions/99999999999999999999/",
+        "/vi/terms-of-service/versions/abc/",
+        "/xx/terms-of-service/",
+    ],
+)
+def test_unknown_pages_are_localised_404s(client, terms, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in response.content.decode()
+
+
+def test_english_404_is_in_english(client, terms):
+    assert "Page not found" in client.get("/en/terms-of-service/versions/7/").content.decode()
+
+
+def test_drafts_and_withdrawn_versions_are_404(client, terms, clock):
+    draft = make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0), publish=False)
+    assert draft.number is None
+    assert client.get("/vi/terms-of-service/versions/2/").status_code == 404
+
+    from legal.publishing import withdraw_version
+
+    scheduled = make_version(terms.document, effective_at=site_time(2026, 12, 2, 0, 0))
+    withdraw_version(scheduled)
+    assert client.get(f"/vi/terms-of-service/versions/{scheduled.number}/").status_code == 404
+
+
+def test_document_without_a_version_in_effect_is_404(client, terms, clock):
+    clock.move_to(site_time(2026, 11, 23, 23, 59))
+    assert client.get("/vi/terms-of-service/").status_code == 404
+
+
+def test_index_lists_documents_in_effect(client, terms):
+    response = client.get("/en/")
+    assert '<a href="/en/terms-of-service/">Terms of Service</a>' in response.content.decode()
