@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+import xstatic.pkg.jquery_ui
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -138,7 +139,10 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ()}
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", ("xstatic/jquery-ui", xstatic.pkg.jquery_ui.BASE_DIR)]
+# modeltranslation's tabbed admin would load jQuery UI from a public CDN; serve the copy
+# from the XStatic-jQuery-UI package instead (same origin, works offline, passes the CSP).
+JQUERY_UI_URL = "xstatic/jquery-ui/jquery-ui.min.js"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,0 +1,218 @@
+"""The admin workflow for legal staff, through the Django test client."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group, User
+
+from legal.models import DocumentVersion
+from legal.publishing import new_draft_from
+from tests.conftest import START, make_version, site_time
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = "/admin/legal/documentversion/"
+
+
+def staff(name, group=None, **extra):
+    user = User.objects.create_user(name, password="pw", is_staff=True, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def editor(client):
+    client.force_login(staff("editor", "Legal editors"))
+    return client
+
+
+@pytest.fixture
+def publisher(client):
+    client.force_login(staff("publisher", "Legal publishers"))
+    return client
+
+
+@pytest.fixture
+def draft(terms):
+    draft = new_draft_from(terms)
+    draft.effective_at = START + timedelta(days=31)
+    draft.summary_vi, draft.summary_en = "Sửa điều 2", "Clause 2 amended"
+    draft.body_vi = terms.body_vi.replace("Khách hàng sẽ tạo tài khoản", "Khách hàng phải tạo tài khoản")
+    draft.body_en = terms.body_en.replace("the Customer shall create", "the Customer must create")
+    draft.save()
+    return draft
+
+
+def form_data(version, **changes):
+    data = {
+        "document": version.document_id,
+        "change_kind": version.change_kind,
+        "effective_at_0": "2026-12-30",
+        "effective_at_1": "00:00:00",
+    }
+    for code in ("vi", "en"):
+        for base in ("title", "summary", "body"):
+            data[f"{base}_{code}"] = getattr(version, f"{base}_{code}") or ""
+    data.update(changes)
+    return data
+
+
+def test_version_list_shows_state_languages_and_filters(publisher, terms, draft):
+    response = publisher.get(ADMIN)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Đang có hiệu lực" in page or "In effect" in page
+    assert publisher.get(ADMIN + "?state=draft").context["cl"].result_count == 1
+    assert publisher.get(ADMIN + "?state=in+effect").context["cl"].result_count == 1
+    assert publisher.get(ADMIN + "?state=withdrawn").context["cl"].result_count == 0
+    assert publisher.get(ADMIN + "?q=khoản").context["cl"].result_count == 2
+
+
+def test_editor_creates_a_draft_from_a_version_in_one_click(editor, terms):
+    response = editor.post(f"{ADMIN}{terms.pk}/new-draft/")
+    draft = DocumentVersion.objects.get(status="draft")
+    assert response.status_code == 302 and response["Location"] == f"{ADMIN}{draft.pk}/change/"
+    assert (draft.body_vi, draft.body_en, draft.title_en) == (terms.body_vi, terms.body_en, terms.title_en)
+    assert editor.get(f"{ADMIN}{terms.pk}/new-draft/").status_code == 405
+
+
+def test_editor_edits_a_draft_in_both_languages(editor, draft):
+    response = editor.post(f"{ADMIN}{draft.pk}/change/", form_data(draft, body_en=draft.body_en + "\nNew line.\n"))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert "New line." in draft.body_en and "New line." in draft.body_html_en
+
+
+def test_change_form_has_tabs_monospace_editor_and_no_foreign_script(editor, draft):
+    page = editor.get(f"{ADMIN}{draft.pk}/change/").content.decode()
+    assert 'class="markdown-editor' in page
+    assert "tabbed_translation_fields.js" in page
+    scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
+    assert scripts and all(src.startswith("/static/") or src.startswith("/admin/") for src in scripts), scripts
+    assert "/static/xstatic/jquery-ui/jquery-ui.min.js" in scripts
+
+
+def test_editor_sees_no_publish_button_and_gets_403(editor, draft):
+    page = editor.get(f"{ADMIN}{draft.pk}/change/").content.decode()
+    assert "/publish/" not in page
+    assert editor.get(f"{ADMIN}{draft.pk}/publish/").status_code == 403
+    assert editor.post(f"{ADMIN}{draft.pk}/publish/").status_code == 403
+    assert DocumentVersion.objects.get(pk=draft.pk).status == "draft"
+
+
+def test_publish_confirmation_shows_number_supersedes_and_diff(publisher, terms, draft):
+    page = publisher.get(f"{ADMIN}{draft.pk}/publish/").content.decode()
+    assert "<dd>2</dd>" in page
+    assert str(terms) in page
+    assert "<del><span class=\"visually-hidden\">" in page and "sẽ" in page and "phải" in page
+    assert "must" in page and "shall" in page
+    assert 'type="submit"' in page
+
+
+def test_publish_confirmation_lists_problems_and_post_refuses(publisher, draft):
+    draft.title_en = ""
+    draft.effective_at = START - timedelta(days=1)
+    draft.save()
+    response = publisher.get(f"{ADMIN}{draft.pk}/publish/", HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert "Thiếu tiêu đề bản Tiếng Anh." in page or "The title in English is missing." in page
+    assert 'type="submit"' not in page.split("publish-problems")[1].split("</div>")[0]
+    response = publisher.post(f"{ADMIN}{draft.pk}/publish/")
+    assert response.status_code == 302
+    assert DocumentVersion.objects.get(pk=draft.pk).status == "draft"
+
+
+def test_publisher_publishes_and_the_public_page_switches_at_the_minute(publisher, client, terms, draft, clock):
+    draft.change_kind = "editorial"
+    draft.effective_at = START + timedelta(minutes=5)
+    draft.save()
+    response = publisher.post(f"{ADMIN}{draft.pk}/publish/")
+    assert response.status_code == 302
+    version = DocumentVersion.objects.get(pk=draft.pk)
+    assert (version.status, version.number, version.published_by.username) == ("published", 2, "publisher")
+    assert LogEntry.objects.filter(object_id=str(version.pk)).exists()
+    public = client.get("/vi/terms-of-service/")
+    assert "Phiên bản 1" in public.content.decode()
+    clock.move_to(START + timedelta(minutes=5))
+    public = client.get("/vi/terms-of-service/")
+    assert "Phiên bản 2" in public.content.decode() and "phải tạo tài khoản" in public.content.decode()
+    assert client.get("/vi/terms-of-service/versions/1/").status_code == 200
+
+
+def test_publish_and_withdraw_refuse_get_side_effects(publisher, draft):
+    publisher.get(f"{ADMIN}{draft.pk}/publish/")
+    assert DocumentVersion.objects.get(pk=draft.pk).status == "draft"
+    assert publisher.put(f"{ADMIN}{draft.pk}/publish/").status_code == 405
+
+
+def test_publish_requires_csrf_token(terms, draft):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(staff("p2", "Legal publishers"))
+    assert strict.post(f"{ADMIN}{draft.pk}/publish/").status_code == 403
+    assert DocumentVersion.objects.get(pk=draft.pk).status == "draft"
+
+
+def test_published_version_is_read_only_and_undeletable(publisher, terms):
+    page = publisher.get(f"{ADMIN}{terms.pk}/change/").content.decode()
+    assert 'name="_save"' not in page and "<textarea" not in page
+    response = publisher.post(f"{ADMIN}{terms.pk}/change/", form_data(terms, body_vi="defaced"))
+    assert response.status_code == 403
+    assert publisher.post(f"{ADMIN}{terms.pk}/delete/", {"post": "yes"}).status_code == 403
+    response = publisher.post(ADMIN, {"action": "delete_selected", "_selected_action": [terms.pk], "post": "yes"})
+    assert DocumentVersion.objects.filter(pk=terms.pk).exists()
+    assert DocumentVersion.objects.get(pk=terms.pk).body_vi != "defaced"
+
+
+def test_document_with_versions_cannot_be_deleted_in_admin(publisher, terms):
+    response = publisher.post(f"/admin/legal/document/{terms.document_id}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+
+
+def test_withdraw_a_scheduled_version(publisher, client, terms, clock):
+    scheduled = make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
+    page = publisher.get(f"{ADMIN}{scheduled.pk}/change/").content.decode()
+    assert f"{scheduled.pk}/withdraw/" in page
+    assert publisher.get(f"{ADMIN}{scheduled.pk}/withdraw/").status_code == 200
+    assert publisher.post(f"{ADMIN}{scheduled.pk}/withdraw/").status_code == 302
+    scheduled.refresh_from_db()
+    assert scheduled.status == "withdrawn" and scheduled.withdrawn_by.username == "publisher"
+    # The text stays retrievable by staff; the public never sees it.
+    assert publisher.get(f"{ADMIN}{scheduled.pk}/change/").status_code == 200
+    assert client.get(f"/en/terms-of-service/versions/{scheduled.number}/").status_code == 404
+
+
+def test_editor_cannot_withdraw(editor, terms):
+    scheduled = make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
+    assert editor.post(f"{ADMIN}{scheduled.pk}/withdraw/").status_code == 403
+    assert DocumentVersion.objects.get(pk=scheduled.pk).status == "published"
+
+
+def test_preview_shows_the_draft_with_banner_noindex_and_no_cache(editor, draft):
+    for language, marker in (("vi", "phải tạo tài khoản"), ("en", "must create")):
+        response = editor.get(f"{ADMIN}{draft.pk}/preview/{language}/")
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert marker in page and "draft-banner" in page
+        assert '<meta name="robots" content="noindex, nofollow">' in page
+        assert "no-cache" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+        assert f'<html lang="{language}">' in page
+
+
+def test_preview_is_hidden_from_everyone_else(client, draft):
+    url = f"{ADMIN}{draft.pk}/preview/vi/"
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    client.force_login(staff("viewer"))  # staff without permissions
+    assert client.get(url).status_code in (403, 404)
+    assert client.get(f"{ADMIN}{draft.pk}/preview/xx/").status_code in (403, 404)
+
+
+def test_superuser_can_publish(client, draft):
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    assert client.post(f"{ADMIN}{draft.pk}/publish/").status_code == 302
+    assert DocumentVersion.objects.get(pk=draft.pk).status == "published"
