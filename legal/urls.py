@@ -17,7 +17,20 @@ class VersionNumberConverter:
         return str(value)
 
 
+class IsoDateConverter:
+    """A calendar date written YYYY-MM-DD; whether it exists is the view's question."""
+
+    regex = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return str(value)
+
+
 register_converter(VersionNumberConverter, "version")
+register_converter(IsoDateConverter, "isodate")
 
 app_name = "legal"
 
@@ -26,4 +39,10 @@ urlpatterns = [
     path("<slug:slug>/", views.DocumentView.as_view(), name="document"),
     path("<slug:slug>/versions/", views.HistoryView.as_view(), name="history"),
     path("<slug:slug>/versions/<version:number>/", views.VersionView.as_view(), name="version"),
+    path("<slug:slug>/versions/<version:number>/<str:language>.md", views.version_text, name="version-text"),
+    path("<slug:slug>/compare/<version:a>/<version:b>/", views.CompareView.as_view(), name="compare"),
+    path("<slug:slug>/versions/<version:number>/changes/", views.changes_in, name="changes"),
+    path("<slug:slug>/compare/", views.compare_form, name="compare-form"),
+    path("<slug:slug>/on/", views.point_in_time_form, name="on-date-form"),
+    path("<slug:slug>/on/<isodate:day>/", views.point_in_time, name="on-date"),
 ]

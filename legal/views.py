@@ -1,12 +1,20 @@
 """Reader pages: thin views over the `published()` / `in_effect()` QuerySet methods."""
 
+import datetime
+import re
+
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language, get_language_from_request
+from django.utils.translation import get_language, get_language_from_request, get_language_info
 from django.views.generic import TemplateView
 
 from . import clock
+from .diffing import compare_versions
 from .models import Document, DocumentVersion
 
 
@@ -39,9 +47,14 @@ class ReaderPage(TemplateView):
             (v for v in versions if v.status == v.Status.PUBLISHED and v.effective_at > now),
             key=lambda v: v.effective_at,
         )
+        previous = {}
+        numbered = sorted((v for v in versions if v.status == v.Status.PUBLISHED), key=lambda v: v.number)
+        for older, newer in zip(numbered, numbered[1:]):
+            previous[newer.number] = older.number
         context.update(
             document=document,
             versions=versions,
+            previous_numbers=previous,
             current=in_effect,
             scheduled=scheduled[0] if scheduled else None,
             now=now,
@@ -64,6 +77,11 @@ class VersionTextMixin:
             "body_html": body_html,
             "toc": [s for s in sections if s.level in (2, 3)],
             "is_superseded": current is not None and version.effective_at < current.effective_at,
+            "version_hashes": [
+                (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
+                for code in settings.MODELTRANSLATION_LANGUAGES
+                if getattr(version, f"body_sha256_{code}")
+            ],
         }
 
 
@@ -114,7 +132,18 @@ class VersionView(VersionTextMixin, ReaderPage):
             raise Http404
         context.update(self.text_context(version, context["current"]))
         context["page"] = "version"
+        context["applied_on"] = applied_on(self.request, version)
         return context
+
+
+def applied_on(request, version):
+    """The day named by `?on=` when this version was in effect at its end, else None."""
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("on", ""))
+    except ValueError:
+        return None
+    end = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+    return day if version.effective_at < end else None
 
 
 class HistoryView(ReaderPage):
@@ -149,3 +178,97 @@ class IndexView(TemplateView):
         in_effect = DocumentVersion.objects.published().filter(document=OuterRef("pk"), effective_at__lte=now)
         context["documents"] = Document.objects.filter(Exists(in_effect))
         return context
+
+
+class CompareView(ReaderPage):
+    """The redline from version a to version b in the page's language."""
+
+    template_name = "legal/compare.html"
+
+    def get_versions(self, slug, at):
+        numbers = (self.kwargs["a"], self.kwargs["b"])
+        return _published_of(slug).filter(
+            Q(number__in=numbers, status=DocumentVersion.Status.PUBLISHED) | Q(pk__in=_in_effect_pk(slug, at))
+        )
+
+    def get(self, request, *args, **kwargs):
+        if kwargs["a"] == kwargs["b"]:
+            return render(request, "legal/compare_same.html", self.get_context_data(**kwargs), status=404)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        by_number = {v.number: v for v in context["versions"]}
+        old, new = by_number.get(self.kwargs["a"]), by_number.get(self.kwargs["b"])
+        if old is None or new is None:
+            raise Http404
+        language = get_language()
+        context.update(
+            old=old,
+            new=new,
+            reverse=old.effective_at > new.effective_at,
+            redline=compare_versions(old, new, language),
+            page="compare",
+        )
+        return context
+
+
+def point_in_time(request, slug, day):
+    """Redirect to the version in effect at the end of `day` (YYYY-MM-DD) in the site's zone."""
+    try:
+        date = datetime.date.fromisoformat(day)
+    except ValueError:
+        raise Http404
+    end_of_day = timezone.make_aware(datetime.datetime.combine(date + datetime.timedelta(days=1), datetime.time()))
+    instant = end_of_day - datetime.timedelta(microseconds=1)
+    versions = DocumentVersion.objects.filter(document__slug=slug)
+    version = versions.in_effect(instant).select_related("document").first()
+    if version is None:
+        document = Document.objects.filter(slug=slug).first()
+        if document is None:
+            raise Http404
+        first = versions.published().order_by("effective_at").first()
+        context = {"document": document, "day": date, "first": first}
+        return render(request, "legal/point_in_time_none.html", context, status=404)
+    url = reverse("legal:version", kwargs={"slug": slug, "number": version.number})
+    return HttpResponseRedirect(f"{url}?on={date.isoformat()}")
+
+
+def version_text(request, slug, number, language):
+    """The exact Markdown of one language of a published version, as stored and hashed."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    version = (
+        DocumentVersion.objects.published().filter(document__slug=slug, number=number).only(f"body_{language}").first()
+    )
+    text = getattr(version, f"body_{language}", None) if version else None
+    if not text:
+        raise Http404
+    response = HttpResponse(text.encode("utf-8"), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{slug}-v{number}.{language}.md"'
+    return response
+
+
+def compare_form(request, slug):
+    """The history page's "compare two versions" form: ?a=1&b=3 -> compare/1/3/."""
+    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    if not (a.isascii() and a.isdigit() and b.isascii() and b.isdigit()) or not (0 < len(a) < 10 and 0 < len(b) < 10):
+        raise Http404
+    return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": int(a), "b": int(b)}))
+
+
+def point_in_time_form(request, slug):
+    """The history page's date field: ?day=YYYY-MM-DD -> on/YYYY-MM-DD/."""
+    day = request.GET.get("day", "")
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
+        raise Http404
+    return HttpResponseRedirect(reverse("legal:on-date", kwargs={"slug": slug, "day": day}))
+
+
+def changes_in(request, slug, number):
+    """"Compare with previous": redirect to the redline from the published version before n."""
+    published = DocumentVersion.objects.published().filter(document__slug=slug)
+    previous = published.filter(number__lt=number).order_by("-number").values_list("number", flat=True).first()
+    if previous is None or not published.filter(number=number).exists():
+        raise Http404
+    return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": previous, "b": number}))

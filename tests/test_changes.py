@@ -1,0 +1,258 @@
+"""What changed and what applied when: redline, upcoming notices, point in time, hashes."""
+
+import hashlib
+import re
+
+import html5lib
+import pytest
+
+from legal.diffing import compare_html, diff_words
+from legal.publishing import withdraw_version
+from legal.rendering import render_markdown
+from tests.conftest import make_version, site_time
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def html(markdown):
+    return render_markdown(markdown, permalink_label="link").html
+
+
+# The diff ------------------------------------------------------------------------------
+
+
+def test_word_level_changes_with_vietnamese_diacritics():
+    assert diff_words("Khách hàng sẽ tạo tài khoản", "Khách hàng phải tạo tài khoản") == [
+        ("equal", "Khách hàng "),
+        ("delete", "sẽ"),
+        ("insert", "phải"),
+        ("equal", " tạo tài khoản"),
+    ]
+
+
+def test_identical_versions_have_no_changes():
+    text = html("## A\n\nSame text.\n")
+    redline = compare_html(text, text)
+    assert not redline.has_changes
+    assert [s.status for s in redline.sections] == ["unchanged"]
+
+
+def test_added_removed_and_renamed_sections_line_up_by_anchor():
+    old = html("## Keep {#keep}\n\nA.\n\n## Gone\n\nB.\n\n## Title {#t}\n\nC.\n")
+    new = html("## Keep {#keep}\n\nA.\n\n## New title {#t}\n\nC.\n\n## Fresh\n\nD.\n")
+    redline = compare_html(old, new)
+    assert [(s.anchor, s.status) for s in redline.sections] == [
+        ("keep", "unchanged"),
+        ("gone", "removed"),
+        ("t", "renamed"),
+        ("fresh", "added"),
+    ]
+    renamed = redline.sections[2]
+    assert (renamed.old_title, renamed.title) == ("Title", "New title")
+
+
+def test_section_with_a_new_anchor_but_same_text_counts_as_renamed():
+    redline = compare_html(html("## Old name\n\nSame body text here.\n"), html("## New name\n\nSame body text here.\n"))
+    assert [(s.status, s.old_title, s.title) for s in redline.sections] == [("renamed", "Old name", "New name")]
+
+
+def test_added_and_removed_list_items():
+    redline = compare_html(html("## A\n\n- one\n- two\n"), html("## A\n\n- one\n- two\n- three\n"))
+    blocks = redline.sections[0].blocks
+    assert [(b.kind, b.status) for b in blocks] == [("li", "unchanged"), ("li", "unchanged"), ("li", "added")]
+
+
+def test_seed_versions_diff_in_well_under_50_ms(terms):
+    import time
+
+    new_body = terms.body_vi.replace("sẽ tạo", "phải tạo") + "\n## 4. Điều khoản mới\n\nNội dung.\n"
+    old_html, new_html = terms.body_html_vi, html(new_body)
+    start = time.perf_counter()
+    compare_html(old_html, new_html)
+    assert time.perf_counter() - start < 0.5  # generous: the benchmark records the real figure
+
+
+# The comparison page -------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_versions(terms, clock):
+    """Version 1 and 2 in effect in turn, version 3 scheduled for 1 December 2026."""
+    v2 = make_version(
+        terms.document,
+        body_vi=terms.body_vi.replace("sẽ tạo tài khoản", "phải tạo tài khoản"),
+        body_en=terms.body_en.replace("shall create", "must create"),
+        effective_at=site_time(2026, 11, 24, 12, 0),
+    )
+    v3 = make_version(
+        terms.document,
+        body_vi=v2.body_vi + "\n## 4. Chấm dứt\n\nHai bên có thể chấm dứt.\n",
+        body_en=v2.body_en + "\n## 4. Termination\n\nEither party may terminate.\n",
+        effective_at=site_time(2026, 12, 1, 0, 0),
+        summary="New section 4",
+    )
+    return terms, v2, v3
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_compare_page_is_well_formed_with_ins_and_del(client, three_versions, language):
+    response = client.get(f"/{language}/terms-of-service/compare/1/2/")
+    assert response.status_code == 200
+    html5lib.HTMLParser(strict=True).parse(response.content.decode())
+    page = response.content.decode()
+    if language == "vi":
+        assert re.search(r"<del><span class=\"visually-hidden\">[^<]*</span>sẽ", page)
+        assert re.search(r"<ins><span class=\"visually-hidden\">[^<]*</span>phải", page)
+    else:
+        assert re.search(r"<del><span class=\"visually-hidden\">\[deleted: </span>shall", page)
+        assert re.search(r"<ins><span class=\"visually-hidden\">\[inserted: </span>must", page)
+    assert "<details class=\"redline-section redline-unchanged\">" in page
+
+
+def test_compare_shows_added_section(client, three_versions):
+    page = text_of(client.get("/en/terms-of-service/compare/2/3/"))
+    assert "4. Termination" in page and "Added section" in page and "New section 4 (en)" in page
+
+
+def test_compare_in_reverse_is_labelled(client, three_versions):
+    response = client.get("/en/terms-of-service/compare/3/2/")
+    assert response.status_code == 200
+    assert "This shows the change in reverse" in text_of(response)
+    assert "Removed section" in text_of(response)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["compare/1/9/", "compare/9/1/", "compare/0/1/", "compare/a/b/", "compare/1/2/3/", "compare/1/-2/",
+     "compare/1/99999999999/"],
+)
+def test_bad_comparisons_are_404(client, three_versions, path):
+    assert client.get(f"/en/terms-of-service/{path}").status_code == 404
+
+
+def test_compare_same_version_is_a_helpful_404(client, three_versions):
+    response = client.get("/en/terms-of-service/compare/2/2/")
+    assert response.status_code == 404 and "Choose two different versions" in text_of(response)
+
+
+def test_compare_with_draft_or_withdrawn_is_404(client, three_versions):
+    terms, v2, v3 = three_versions
+    withdraw_version(v3)
+    assert client.get("/en/terms-of-service/compare/2/3/").status_code == 404
+    make_version(terms.document, effective_at=site_time(2026, 12, 5, 0, 0), publish=False)
+    assert client.get("/en/terms-of-service/compare/2/4/").status_code == 404
+
+
+def test_compare_with_previous_links(client, three_versions):
+    page = client.get("/en/terms-of-service/versions/3/").content.decode()
+    assert 'href="/en/terms-of-service/versions/3/changes/"' in page
+    assert client.get("/en/terms-of-service/versions/3/changes/")["Location"] == "/en/terms-of-service/compare/2/3/"
+    assert client.get("/en/terms-of-service/versions/1/changes/").status_code == 404
+    history = client.get("/en/terms-of-service/versions/").content.decode()
+    assert 'href="/en/terms-of-service/compare/2/3/"' in history and 'href="/en/terms-of-service/compare/1/2/"' in history
+
+
+def test_history_form_picks_two_versions(client, three_versions):
+    assert client.get("/en/terms-of-service/compare/?a=1&b=3")["Location"] == "/en/terms-of-service/compare/1/3/"
+    assert client.get("/en/terms-of-service/compare/?a=x&b=3").status_code == 404
+    assert client.get("/en/terms-of-service/compare/").status_code == 404
+
+
+# Upcoming versions ---------------------------------------------------------------------
+
+
+def test_upcoming_notice_before_at_and_after_the_instant(client, three_versions, clock):
+    clock.move_to(site_time(2026, 11, 30, 23, 59, 59))
+    page = text_of(client.get("/en/terms-of-service/"))
+    assert "A new version takes effect on 1 December 2026." in page
+    assert 'href="/en/terms-of-service/compare/2/3/"' in client.get("/en/terms-of-service/").content.decode()
+    vi = text_of(client.get("/vi/terms-of-service/"))
+    assert "Một phiên bản mới sẽ có hiệu lực từ ngày 1 tháng 12 năm 2026." in vi
+    clock.move_to(site_time(2026, 12, 1, 0, 0))
+    page = text_of(client.get("/en/terms-of-service/"))
+    assert "A new version takes effect" not in page and "Version 3" in page
+
+
+def test_scheduled_version_page_is_public_and_not_yet_in_effect(client, three_versions):
+    page = text_of(client.get("/en/terms-of-service/versions/3/"))
+    assert "This version is not yet in effect. It takes effect on 1 December 2026." in page
+
+
+def test_history_lists_scheduled_first_and_withdrawn_marked(client, three_versions):
+    terms, v2, v3 = three_versions
+    v4 = make_version(terms.document, effective_at=site_time(2026, 12, 10, 0, 0))
+    withdraw_version(v4)
+    page = text_of(client.get("/en/terms-of-service/versions/"))
+    assert page.index("Version 3") < page.index("Version 4") < page.index("Version 2") < page.index("Version 1")
+    assert "Scheduled" in page and "Withdrawn (never in effect)" in page
+
+
+# Point in time -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "number"),
+    [("2026-11-24", 2), ("2026-11-30", 2), ("2026-12-01", 3), ("2027-06-01", 3)],
+)
+def test_point_in_time_redirects_to_the_version_at_the_end_of_the_day(client, three_versions, day, number):
+    response = client.get(f"/en/terms-of-service/on/{day}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/en/terms-of-service/versions/{number}/?on={day}"
+
+
+def test_point_in_time_page_says_which_day(client, three_versions):
+    page = text_of(client.get("/en/terms-of-service/versions/2/?on=2026-11-30"))
+    assert "This is the version that applied on 30 November 2026." in page
+    assert "applied on" not in text_of(client.get("/en/terms-of-service/versions/2/?on=nonsense"))
+
+
+def test_point_in_time_day_boundary_in_hanoi(client, terms, clock):
+    # Version 2 takes effect at 00:00 on 26 November in Hanoi (17:00 UTC on the 25th).
+    make_version(terms.document, effective_at=site_time(2026, 11, 26, 0, 0))
+    assert client.get("/en/terms-of-service/on/2026-11-25/")["Location"].startswith("/en/terms-of-service/versions/1/")
+    assert client.get("/en/terms-of-service/on/2026-11-26/")["Location"].startswith("/en/terms-of-service/versions/2/")
+
+
+def test_point_in_time_before_the_first_version(client, terms):
+    response = client.get("/en/terms-of-service/on/2026-11-23/")
+    assert response.status_code == 404
+    assert "No version was in effect on 23 November 2026" in text_of(response)
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "0000-01-01", "20261124", "2026-1-1", "yesterday"])
+def test_malformed_or_impossible_dates_are_404(client, terms, day):
+    assert client.get(f"/en/terms-of-service/on/{day}/").status_code == 404
+
+
+def test_history_date_field(client, terms):
+    response = client.get("/en/terms-of-service/on/?day=2026-11-24")
+    assert response["Location"] == "/en/terms-of-service/on/2026-11-24/"
+    assert client.get("/en/terms-of-service/on/?day=24/11/2026").status_code == 404
+    assert 'type="date"' in client.get("/en/terms-of-service/versions/").content.decode()
+
+
+# Hashes and downloads ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_download_matches_the_hash_on_the_page(client, terms, language):
+    page = client.get(f"/{language}/terms-of-service/versions/1/").content.decode()
+    download = client.get(f"/{language}/terms-of-service/versions/1/{language}.md")
+    assert download["Content-Type"] == "text/markdown; charset=utf-8"
+    digest = hashlib.sha256(download.content).hexdigest()
+    assert f'<code class="sha">{digest}</code>' in page
+    assert download.content.decode() == getattr(terms, f"body_{language}")
+
+
+def test_both_languages_are_downloadable_from_either_page(client, terms):
+    page = client.get("/en/terms-of-service/versions/1/").content.decode()
+    assert 'href="/en/terms-of-service/versions/1/vi.md"' in page and 'href="/en/terms-of-service/versions/1/en.md"' in page
+
+
+@pytest.mark.parametrize("path", ["versions/1/fr.md", "versions/2/vi.md", "versions/1/vi.txt", "versions/1/../1/vi.md"])
+def test_bad_downloads_are_404(client, terms, path):
+    assert client.get(f"/en/terms-of-service/{path}").status_code == 404
