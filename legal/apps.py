@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class LegalConfig(AppConfig):
     name = "legal"
     verbose_name = _("Legal documents")
+
+    def ready(self):
+        from .caching import bump_generation
+        from .signals import versions_changed
+
+        versions_changed.connect(bump_generation, dispatch_uid="legal.caching.bump_generation")

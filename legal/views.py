@@ -4,16 +4,18 @@ import datetime
 import re
 
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.db.models import Exists, OuterRef, Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_language_from_request, get_language_info
+from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from . import clock
+from . import caching, clock
 from .diffing import compare_versions
 from .models import Document, DocumentVersion
 
@@ -28,10 +30,29 @@ def language_redirect(request, slug=None):
 
 
 class ReaderPage(TemplateView):
-    """A public page about one document, built from a single query of its versions."""
+    """A public page about one document, built from a single query of its versions.
+
+    Whole rendered pages are cached (legal/caching.py): a hit costs no query and no
+    template rendering, and never outlives the document's next scheduled switch.
+    """
 
     def get_versions(self, slug, at):
         raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        cached, generation = caching.get_page(request)
+        if cached is not None:
+            return cached
+        response = super().get(request, *args, **kwargs)
+        response.render()
+        context = response.context_data
+        return caching.store_page(
+            request,
+            response,
+            generation=generation,
+            last_modified=context["last_modified"],
+            next_change=context["next_change"],
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -47,6 +68,9 @@ class ReaderPage(TemplateView):
             (v for v in versions if v.status == v.Status.PUBLISHED and v.effective_at > now),
             key=lambda v: v.effective_at,
         )
+        changes = [v.published_at for v in versions if v.published_at]
+        changes += [v.withdrawn_at for v in versions if v.withdrawn_at]
+        changes += [v.effective_at for v in versions if v.is_in_effect_at(now)]
         previous = {}
         numbered = sorted((v for v in versions if v.status == v.Status.PUBLISHED), key=lambda v: v.number)
         for older, newer in zip(numbered, numbered[1:]):
@@ -57,6 +81,8 @@ class ReaderPage(TemplateView):
             previous_numbers=previous,
             current=in_effect,
             scheduled=scheduled[0] if scheduled else None,
+            next_change=scheduled[0].effective_at if scheduled else None,
+            last_modified=max(changes, default=None),
             now=now,
             language=get_language(),
         )
@@ -272,3 +298,15 @@ def changes_in(request, slug, number):
     if previous is None or not published.filter(number=number).exists():
         raise Http404
     return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": previous, "b": number}))
+
+
+@never_cache
+def healthz(request):
+    """200 with a tiny JSON body when the database answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -71,6 +71,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compression outside conditional GET: ETags are computed on the uncompressed body.
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,6 +170,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Whole-page cache (legal/caching.py): a stored page lives until its document's next
+# scheduled switch, at most PAGE_CACHE_SECONDS; a per-process cache, which a publish in
+# another process cannot reach, keeps pages at most PAGE_CACHE_LOCAL_SECONDS.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
+PAGE_CACHE_LOCAL_SECONDS = 5
+# Ceiling of Cache-Control max-age on public responses (also capped by the next switch).
+HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "300"))
+
 # Email: console by default; EMAIL_URL (smtp://user:pass@host:587/?tls=True) or the usual
 # EMAIL_* variables configure real delivery.
 if os.environ.get("EMAIL_URL"):
@@ -184,6 +195,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The public address of the site, used in emails and feeds where no request is at hand.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# A dead mail server must not hang `send_notifications` (or a subscribe request) forever.
+EMAIL_TIMEOUT = vars().get("EMAIL_TIMEOUT") or int(os.environ.get("EMAIL_TIMEOUT", "30"))
+
+# Email subscriptions (legal/notifications.py): confirmation link lifetime, form rate limits
+# per IP and per address within the window, and the outbox's batches, leases and retries.
+SUBSCRIPTION_CONFIRM_MAX_AGE = int(os.environ.get("SUBSCRIPTION_CONFIRM_MAX_AGE", str(7 * 24 * 3600)))
+SUBSCRIPTION_RATE_LIMIT_PER_IP = int(os.environ.get("SUBSCRIPTION_RATE_LIMIT_PER_IP", "5"))
+SUBSCRIPTION_RATE_LIMIT_PER_ADDRESS = int(os.environ.get("SUBSCRIPTION_RATE_LIMIT_PER_ADDRESS", "3"))
+SUBSCRIPTION_RATE_LIMIT_WINDOW = 3600
+NOTIFICATION_BATCH_SIZE = 50
+NOTIFICATION_LEASE_SECONDS = 300
+NOTIFICATION_MAX_ATTEMPTS = 8
+NOTIFICATION_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from legal import views
 
 urlpatterns = [
     path("", views.language_redirect, name="root"),
+    path("healthz", views.healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 urlpatterns += i18n_patterns(path("", include("legal.urls")), prefix_default_language=True)

@@ -1,0 +1,123 @@
+"""Whole-page caching and HTTP cache headers for the public pages.
+
+A rendered page is stored with the instant it stops being true: the next scheduled
+effective time of its document (a page may show "in effect", "scheduled" or an upcoming
+notice, all of which change then). A hit therefore never outlives a switch, in this cache
+or, through `max-age`, in a CDN. A publish or withdraw bumps a generation number kept in
+the same cache, which retires every stored page at once on every server sharing the cache
+(Redis); a per-process cache keeps pages for at most `PAGE_CACHE_LOCAL_SECONDS`, so other
+processes see the change within that time too.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.http import http_date
+
+from . import clock
+
+GENERATION_KEY = "legal:generation"
+
+
+def _shared_cache():
+    return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def page_lifetime():
+    """How long a stored page may be served before it is rendered again (seconds)."""
+    if _shared_cache():
+        return settings.PAGE_CACHE_SECONDS
+    return min(settings.PAGE_CACHE_SECONDS, settings.PAGE_CACHE_LOCAL_SECONDS)
+
+
+def bump_generation(**kwargs):
+    """Retire every cached page (connected to `versions_changed`)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        # Missing (first publish, or evicted): start from the clock so a restarted
+        # counter can never meet an old value again.
+        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+
+
+@dataclass
+class CachedPage:
+    generation: int
+    body: bytes
+    content_type: str
+    etag: str
+    last_modified: float
+    expires: float  # epoch seconds: the next switch, or the end of the page's lifetime
+    next_change: float | None  # epoch seconds of the document's next scheduled switch
+    language: str
+
+
+def page_key(request):
+    on = request.GET.get("on", "")[:10]
+    raw = f"{request.scheme}://{request.get_host()}{request.path}?on={on}"
+    return "legal:page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def get_page(request):
+    """(response or None, generation): a stored page still valid now, if there is one."""
+    key = page_key(request)
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        generation = time.time_ns()
+        cache.add(GENERATION_KEY, generation, timeout=None)
+        generation = cache.get(GENERATION_KEY, generation)
+    page = found.get(key)
+    now = clock.now().timestamp()
+    if page is None or page.generation != generation or now >= page.expires:
+        return None, generation
+    response = HttpResponse(page.body, content_type=page.content_type)
+    response["Content-Language"] = page.language
+    finish(response, etag=page.etag, last_modified=page.last_modified, next_change=page.next_change)
+    return response, generation
+
+
+def store_page(request, response, *, generation, last_modified, next_change):
+    """Store a rendered 200 page until `next_change` (or its lifetime) and set its headers."""
+    now = clock.now().timestamp()
+    expires = now + page_lifetime()
+    if next_change is not None:
+        expires = min(expires, next_change.timestamp())
+    etag = '"%s"' % hashlib.sha256(response.content).hexdigest()[:32]
+    last_modified = last_modified.timestamp() if last_modified else now
+    next_change = next_change.timestamp() if next_change else None
+    finish(response, etag=etag, last_modified=last_modified, next_change=next_change)
+    if response.status_code == 200 and expires > now:
+        page = CachedPage(
+            generation=generation,
+            body=response.content,
+            content_type=response["Content-Type"],
+            etag=etag,
+            last_modified=last_modified,
+            expires=expires,
+            next_change=next_change,
+            language=response.get("Content-Language", ""),
+        )
+        cache.set(page_key(request), page, timeout=max(1, int(expires - now) + 1))
+    return response
+
+
+def max_age_until(next_change):
+    """`max-age` for a public response: never past `next_change` (epoch seconds or None)."""
+    ceiling = settings.HTTP_MAX_AGE
+    if next_change is None:
+        return ceiling
+    return max(0, min(ceiling, int(next_change - clock.now().timestamp())))
+
+
+def finish(response, *, etag, last_modified, next_change):
+    """ETag, Last-Modified and a public Cache-Control whose max-age stops at the next switch."""
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=max_age_until(next_change))
+    return response

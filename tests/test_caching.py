@@ -1,0 +1,137 @@
+"""Production serving: query budgets, the page cache, HTTP caching and /healthz."""
+
+import gzip
+import json
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from django.conf import settings
+
+from legal.publishing import withdraw_version
+from tests.conftest import START, make_version, site_time
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/vi/terms-of-service/", "/en/terms-of-service/versions/", "/en/terms-of-service/versions/1/"]
+
+
+@pytest.fixture
+def scheduled(terms):
+    """Version 2, scheduled for 00:00 on 1 December 2026 in Hanoi."""
+    return make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0), summary="Section 2 amended")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_document_pages_cost_one_query_cold_and_none_warm(client, scheduled, path, django_assert_max_num_queries,
+                                                          django_assert_num_queries):
+    with django_assert_max_num_queries(1):
+        assert client.get(path).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(path).status_code == 200
+
+
+def test_warm_hit_renders_no_template(client, terms):
+    client.get("/vi/terms-of-service/")
+    response = client.get("/vi/terms-of-service/")
+    assert response.status_code == 200 and not response.templates
+
+
+def test_etag_and_last_modified_give_304(client, terms):
+    first = client.get("/en/terms-of-service/")
+    assert first["ETag"] and first["Last-Modified"]
+    again = client.get("/en/terms-of-service/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    since = client.get("/en/terms-of-service/", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert since.status_code == 304
+    other = client.get("/en/terms-of-service/", HTTP_IF_NONE_MATCH='"something-else"')
+    assert other.status_code == 200
+
+
+def test_cache_control_is_public_and_capped(client, terms):
+    response = client.get("/en/terms-of-service/")
+    assert response["Cache-Control"] == f"public, max-age={settings.HTTP_MAX_AGE}"
+
+
+def test_max_age_never_reaches_past_the_next_switch(client, scheduled, clock):
+    clock.move_to(site_time(2026, 11, 30, 23, 59, 50))
+    for path in PAGES:
+        assert client.get(path)["Cache-Control"] == "public, max-age=10", path
+    clock.move_to(site_time(2026, 11, 30, 23, 59, 57))
+    # Served from the warm cache, the ceiling still shrinks with the clock.
+    assert client.get(PAGES[0])["Cache-Control"] == "public, max-age=3"
+
+
+def test_switch_happens_at_the_instant_with_warm_caches(client, scheduled, clock):
+    clock.move_to(site_time(2026, 11, 30, 23, 59, 59))
+    assert "Phiên bản 1" in client.get("/vi/terms-of-service/").content.decode()
+    assert "Phiên bản 1" in client.get("/vi/terms-of-service/").content.decode()  # warm
+    clock.move_to(site_time(2026, 12, 1, 0, 0))
+    page = client.get("/vi/terms-of-service/").content.decode()
+    assert "Phiên bản 2" in page and "Một phiên bản mới" not in page
+
+
+def test_publish_is_visible_at_once_on_a_warm_cache(client, terms, django_capture_on_commit_callbacks):
+    assert "Một phiên bản mới" not in client.get("/vi/terms-of-service/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        version = make_version(terms.document, effective_at=START + timedelta(days=40))
+    assert "Một phiên bản mới" in client.get("/vi/terms-of-service/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        withdraw_version(version)
+    assert "Một phiên bản mới" not in client.get("/vi/terms-of-service/").content.decode()
+
+
+def test_cached_page_is_not_shared_across_languages_or_hosts(client, terms):
+    assert client.get("/vi/terms-of-service/")["Content-Language"] == "vi"
+    assert client.get("/en/terms-of-service/")["Content-Language"] == "en"
+    other = client.get("/en/terms-of-service/", HTTP_HOST="localhost")
+    assert 'href="http://localhost/en/terms-of-service/"' in other.content.decode()
+
+
+def test_prefixed_pages_do_not_vary_on_accept_language_or_cookie(client, terms):
+    for path in PAGES:
+        vary = client.get(path).get("Vary", "")
+        assert "Accept-Language" not in vary and "Cookie" not in vary, (path, vary)
+    assert "Accept-Language" in client.get("/")["Vary"]
+
+
+def test_text_responses_are_compressed(client, terms):
+    response = client.get("/vi/terms-of-service/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    assert "Điều khoản sử dụng" in gzip.decompress(response.content).decode()
+    assert response["ETag"].startswith('W/"')
+    again = client.get("/vi/terms-of-service/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
+
+def test_drafts_never_leak_through_the_cache(client, terms):
+    client.get("/vi/terms-of-service/versions/2/")
+    make_version(terms.document, effective_at=START + timedelta(days=40), publish=False)
+    assert client.get("/vi/terms-of-service/versions/2/").status_code == 404
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"status": "ok", "database": "ok"}
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_healthz_503_when_the_database_is_unreachable():
+    script = (
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz');"
+        "print(r.status_code, json.loads(r.content)['database'])"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",
+    }
+    result = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "503 unreachable", result.stderr[-2000:]
+
