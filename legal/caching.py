@@ -64,7 +64,11 @@ def page_key(request):
 
 
 def get_page(request):
-    """(response or None, generation): a stored page still valid now, if there is one."""
+    """(response or None, generation): a stored page still valid now, if there is one.
+
+    Read the generation before the page is rendered: a publish that commits meanwhile
+    bumps it, so the page rendered from older data is stored under a retired generation.
+    """
     key = page_key(request)
     found = cache.get_many([GENERATION_KEY, key])
     generation = found.get(GENERATION_KEY)
@@ -121,3 +125,23 @@ def finish(response, *, etag, last_modified, next_change):
     response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=max_age_until(next_change))
     return response
+
+
+class PageCacheMiddleware:
+    """Answer GET/HEAD for a cached public page before sessions, i18n and URL routing.
+
+    It sits right after WhiteNoise, so a warm document page costs about what a static
+    file does. Only the reader views store pages (`store_page`); this only serves them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES)
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD") and request.path.startswith(self.prefixes):
+            response, generation = get_page(request)
+            if response is not None:
+                return response
+            request.page_cache_generation = generation
+        return self.get_response(request)

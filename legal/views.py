@@ -40,9 +40,10 @@ class ReaderPage(TemplateView):
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
-        cached, generation = caching.get_page(request)
-        if cached is not None:
-            return cached
+        # Warm pages are answered by caching.PageCacheMiddleware before reaching here.
+        generation = getattr(request, "page_cache_generation", None)
+        if generation is None:
+            _cached, generation = caching.get_page(request)
         response = super().get(request, *args, **kwargs)
         response.render()
         context = response.context_data

@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "sigma_terms.apps.ProjectStaticFilesConfig",
     "django.contrib.sitemaps",
     "legal",
 ]
@@ -74,6 +74,7 @@ MIDDLEWARE = [
     # Compression outside conditional GET: ETags are computed on the uncompressed body.
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    "legal.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
