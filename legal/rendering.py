@@ -31,11 +31,14 @@ RESERVED_IDS = frozenset(
         "csrfmiddlewaretoken", "email", "language", "next", "subscribe", "submit",
         "document", "window", "location", "history", "versions", "compare", "on-date",
         "skip", "site-header", "site-footer", "language-switcher", "notice", "banner",
+        "document-title", "hashes-title", "subscribe-title", "subscribe-email", "subscribe-language",
+        "history-day", "compare-a", "compare-b",
     }
 )  # fmt: skip
 
 LIST_ITEM = re.compile(r"^ {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]+\S")
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
+ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 TOC_LEVELS = (2, 3)
 
@@ -84,7 +87,8 @@ def split_front_matter(text):
 def slugify_heading(text):
     """Readable ASCII anchor for a heading: "1. Các định nghĩa" -> "1-cac-dinh-nghia"."""
     text = unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
-    return slugify(text)[:80].strip("-") or "section"
+    # Django's slugify keeps "_", which the sanitiser's id pattern does not allow.
+    return re.sub(r"[-_]+", "-", slugify(text))[:80].strip("-") or "section"
 
 
 def _unique(candidate, used):
@@ -141,7 +145,9 @@ class _Sections(Treeprocessor):
             if el.tag == "h1":  # the page has one h1, the title; later ones become sections
                 el.tag = "h2"
             text = self._text(el)
-            if self.section_ids is not None and position < len(self.section_ids):
+            if self.section_ids is not None and position < len(self.section_ids) and ID.match(
+                str(self.section_ids[position])
+            ):
                 candidate = self.section_ids[position]
             elif el.get("id"):
                 candidate = slugify_heading(el.get("id"))
@@ -195,6 +201,9 @@ def render_markdown(text, *, section_ids=None, permalink_label=None):
     rendered = md.convert(text)
     return RenderedMarkdown(
         title=md.document_title,
-        html=sanitize_html(rendered, permalink_label=permalink_label),
+        # Only the ids assigned above survive: raw HTML cannot bring its own heading ids.
+        html=sanitize_html(
+            rendered, permalink_label=permalink_label, heading_ids=[section.id for section in md.document_sections]
+        ),
         sections=md.document_sections,
     )

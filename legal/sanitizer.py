@@ -28,14 +28,32 @@ HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 
-def _allow_attribute(tag, name, value):
-    if tag in HEADINGS:
-        return name == "id" and bool(ID_PATTERN.match(value))
-    if tag == "a":
-        return name == "href"
-    if tag == "abbr":
-        return name == "title"
-    return False
+def _attribute_policy(heading_ids):
+    """The per-call attribute allow-list; it remembers the ids it has let through.
+
+    An id is kept at most once per fragment, and, when the renderer names the ids it
+    assigned, only if it is one of them: raw HTML in the Markdown (`<h2 id="main">`)
+    never passes through the renderer's reserved-name and uniqueness rules, so its ids
+    must not reach the page.
+    """
+    allowed_ids = None if heading_ids is None else frozenset(heading_ids)
+    seen_ids = set()
+
+    def allow(tag, name, value):
+        if tag in HEADINGS:
+            if name != "id" or not ID_PATTERN.match(value) or value in seen_ids:
+                return False
+            if allowed_ids is not None and value not in allowed_ids:
+                return False
+            seen_ids.add(value)
+            return True
+        if tag == "a":
+            return name == "href"
+        if tag == "abbr":
+            return name == "title"
+        return False
+
+    return allow
 
 
 class _HeadingPermalinks(Filter):
@@ -63,11 +81,13 @@ class _HeadingPermalinks(Filter):
             yield token
 
 
-def sanitize_html(html, *, permalink_label=None):
+def sanitize_html(html, *, permalink_label=None, heading_ids=None):
     """Return `html` with everything outside the allow-list removed.
 
     With `permalink_label`, each h2-h4 also gets a "link to this section" anchor carrying
     that accessible name. Without it the function is idempotent on its own output.
+    `heading_ids`, when given, are the only heading ids kept (the renderer passes the ids
+    it assigned); any heading id appears at most once either way.
     A new Cleaner per call: bleach's Cleaner is not thread-safe (PITFALLS.md).
     """
     filters = []
@@ -75,7 +95,7 @@ def sanitize_html(html, *, permalink_label=None):
         filters.append(type("HeadingPermalinks", (_HeadingPermalinks,), {"label": permalink_label}))
     cleaner = bleach.Cleaner(
         tags=ALLOWED_TAGS,
-        attributes=_allow_attribute,
+        attributes=_attribute_policy(heading_ids),
         protocols=ALLOWED_PROTOCOLS,
         strip=True,
         strip_comments=True,

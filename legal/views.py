@@ -277,16 +277,17 @@ def version_text(request, slug, number, language):
 
 
 def compare_form(request, slug):
-    """The history page's "compare two versions" form: ?a=1&b=3 -> compare/1/3/."""
-    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    """The history page's "compare two versions" form: ?version_a=1&version_b=3 -> compare/1/3/."""
+    # Field names carry "_", which no section anchor can, so they never collide with one.
+    a, b = request.GET.get("version_a", ""), request.GET.get("version_b", "")
     if not (a.isascii() and a.isdigit() and b.isascii() and b.isdigit()) or not (0 < len(a) < 10 and 0 < len(b) < 10):
         raise Http404
     return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": int(a), "b": int(b)}))
 
 
 def point_in_time_form(request, slug):
-    """The history page's date field: ?day=YYYY-MM-DD -> on/YYYY-MM-DD/."""
-    day = request.GET.get("day", "")
+    """The history page's date field: ?on_date=YYYY-MM-DD -> on/YYYY-MM-DD/."""
+    day = request.GET.get("on_date", "")
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
         raise Http404
     return HttpResponseRedirect(reverse("legal:on-date", kwargs={"slug": slug, "day": day}))

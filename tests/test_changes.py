@@ -157,8 +157,8 @@ def test_compare_with_previous_links(client, three_versions):
 
 
 def test_history_form_picks_two_versions(client, three_versions):
-    assert client.get("/en/terms-of-service/compare/?a=1&b=3")["Location"] == "/en/terms-of-service/compare/1/3/"
-    assert client.get("/en/terms-of-service/compare/?a=x&b=3").status_code == 404
+    assert client.get("/en/terms-of-service/compare/?version_a=1&version_b=3")["Location"] == "/en/terms-of-service/compare/1/3/"
+    assert client.get("/en/terms-of-service/compare/?version_a=x&version_b=3").status_code == 404
     assert client.get("/en/terms-of-service/compare/").status_code == 404
 
 
@@ -229,9 +229,9 @@ def test_malformed_or_impossible_dates_are_404(client, terms, day):
 
 
 def test_history_date_field(client, terms):
-    response = client.get("/en/terms-of-service/on/?day=2026-11-24")
+    response = client.get("/en/terms-of-service/on/?on_date=2026-11-24")
     assert response["Location"] == "/en/terms-of-service/on/2026-11-24/"
-    assert client.get("/en/terms-of-service/on/?day=24/11/2026").status_code == 404
+    assert client.get("/en/terms-of-service/on/?on_date=24/11/2026").status_code == 404
     assert 'type="date"' in client.get("/en/terms-of-service/versions/").content.decode()
 
 
