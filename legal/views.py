@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_language_from_request, get_language_info
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from . import caching, clock
@@ -20,6 +21,7 @@ from .diffing import compare_versions
 from .models import Document, DocumentVersion
 
 
+@require_safe
 def language_redirect(request, slug=None):
     """Send `/` and `/<slug>/` to the reader's language: cookie, then Accept-Language, then vi."""
     code = get_language_from_request(request, check_path=False)
@@ -240,6 +242,7 @@ class CompareView(ReaderPage):
         return context
 
 
+@require_safe
 def point_in_time(request, slug, day):
     """Redirect to the version in effect at the end of `day` (YYYY-MM-DD) in the site's zone."""
     try:
@@ -261,6 +264,7 @@ def point_in_time(request, slug, day):
     return HttpResponseRedirect(f"{url}?on={date.isoformat()}")
 
 
+@require_safe
 def version_text(request, slug, number, language):
     """The exact Markdown of one language of a published version, as stored and hashed."""
     if language not in dict(settings.LANGUAGES):
@@ -276,6 +280,7 @@ def version_text(request, slug, number, language):
     return response
 
 
+@require_safe
 def compare_form(request, slug):
     """The history page's "compare two versions" form: ?version_a=1&version_b=3 -> compare/1/3/."""
     # Field names carry "_", which no section anchor can, so they never collide with one.
@@ -285,6 +290,7 @@ def compare_form(request, slug):
     return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": int(a), "b": int(b)}))
 
 
+@require_safe
 def point_in_time_form(request, slug):
     """The history page's date field: ?on_date=YYYY-MM-DD -> on/YYYY-MM-DD/."""
     day = request.GET.get("on_date", "")
@@ -293,6 +299,7 @@ def point_in_time_form(request, slug):
     return HttpResponseRedirect(reverse("legal:on-date", kwargs={"slug": slug, "day": day}))
 
 
+@require_safe
 def changes_in(request, slug, number):
     """"Compare with previous": redirect to the redline from the published version before n."""
     published = DocumentVersion.objects.published().filter(document__slug=slug)
@@ -302,6 +309,7 @@ def changes_in(request, slug, number):
     return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": previous, "b": number}))
 
 
+@require_safe
 @never_cache
 def healthz(request):
     """200 with a tiny JSON body when the database answers, 503 when it does not."""

@@ -1,0 +1,174 @@
+"""Headers, settings, admin protection and redirects that never leave the site."""
+
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = ["/vi/", "/vi/terms-of-service/", "/en/terms-of-service/versions/", "/en/terms-of-service/versions/1/",
+          "/vi/no-such-page/", "/healthz"]
+
+
+def csp_directives(response):
+    policy = response["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+@pytest.mark.parametrize("path", PUBLIC + ["/", "/admin/login/", "/static/legal/site.css"])
+def test_every_response_carries_the_security_headers(client, terms, path):
+    response = client.get(path)
+    directives = csp_directives(response)
+    assert directives["default-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-eval'" not in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert response["X-Request-ID"]
+
+
+@pytest.mark.parametrize("path", PUBLIC)
+def test_public_pages_allow_no_inline_script_or_style(client, terms, path):
+    response = client.get(path)
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+    page = response.content.decode()
+    assert "<script>" not in page and "<style" not in page and " style=" not in page and " on" + "click=" not in page
+
+
+def test_only_the_admin_relaxes_inline_styles(admin_client):
+    directives = csp_directives(admin_client.get("/admin/legal/documentversion/"))
+    assert directives["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert directives["script-src"] == ["'self'"]
+
+
+def test_hsts_and_secure_cookies_are_off_for_plain_http(client, terms):
+    response = client.get("/vi/terms-of-service/")
+    assert "Strict-Transport-Security" not in response
+    assert not settings.SESSION_COOKIE_SECURE and not settings.SECURE_SSL_REDIRECT
+
+
+def run_check_deploy(extra_env):
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "sigma_terms.settings", **extra_env}
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = run_check_deploy({"DJANGO_DEBUG": "0", "DJANGO_HTTPS": "1",
+                               "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
+                               "DJANGO_ALLOWED_HOSTS": "terms.sigma.video"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_check_deploy({"DJANGO_DEBUG": "0", "DJANGO_HTTPS": "1"})
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_https_block_switches_on_together():
+    script = ("import django;django.setup();from django.conf import settings as s;"
+              "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
+              " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)")
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "sigma_terms.settings", "DJANGO_HTTPS": "1",
+           "DJANGO_SECRET_KEY": "k" * 60}
+    out = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
+                         text=True, timeout=60).stdout
+    assert out.split() == ["True", "63072000", "True", "True", "True"]
+
+
+def test_admin_url_comes_from_the_environment():
+    script = ("import django;django.setup();from django.urls import reverse;"
+              "print(reverse('admin:index'))")
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "sigma_terms.settings", "DJANGO_ADMIN_URL": "back-office/"}
+    out = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
+                         text=True, timeout=60).stdout
+    assert out.strip() == "/back-office/"
+
+
+# Admin login ---------------------------------------------------------------------------
+
+
+def login(client, password, address="10.0.0.1"):
+    return client.post("/admin/login/?next=/admin/", {"username": "legal", "password": password},
+                       REMOTE_ADDR=address)
+
+
+def test_five_failures_lock_the_username_from_that_address_for_an_hour(client, clock, caplog):
+    from datetime import timedelta
+
+    User.objects.create_user("legal", password="right-password", is_staff=True)
+    for _ in range(4):
+        assert login(client, "wrong").status_code == 200
+    with caplog.at_level(logging.WARNING, logger="axes"):
+        assert login(client, "wrong").status_code == 429  # the fifth failure locks the pair
+        locked = login(client, "right-password")
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert any("locking out" in record.getMessage().lower() for record in caplog.records)
+    # Another address is not affected; the same address is, until the hour has passed.
+    assert login(Client(), "right-password", address="10.0.0.2").status_code == 302
+    clock.shift(timedelta(minutes=59))
+    assert login(client, "right-password").status_code == 429
+    # A refused attempt counts too: the hour runs from the last attempt.
+    clock.shift(timedelta(minutes=61))
+    assert login(client, "right-password").status_code == 302
+
+
+def test_client_address_comes_from_the_trusted_header(client, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    User.objects.create_user("legal", password="right-password", is_staff=True)
+    for i in range(5):
+        # The client forges the left part; the proxy appends the real address.
+        client.post("/admin/login/", {"username": "legal", "password": "x"}, REMOTE_ADDR="127.0.0.1",
+                    HTTP_X_FORWARDED_FOR=f"1.2.3.{i}, 203.0.113.9")
+    blocked = client.post("/admin/login/", {"username": "legal", "password": "right-password"},
+                          REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9")
+    assert blocked.status_code == 429
+    other = Client().post("/admin/login/", {"username": "legal", "password": "right-password"},
+                          REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.10")
+    assert other.status_code == 302
+
+
+def test_admin_login_requires_csrf():
+    User.objects.create_user("legal", password="right-password", is_staff=True)
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/admin/login/", {"username": "legal", "password": "right-password"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example", "http:evil.example",
+               " //evil.example", "///evil.example", "https:/evil.example"],
+)
+def test_login_next_never_leads_off_site(client, target):
+    User.objects.create_user("legal", password="right-password", is_staff=True)
+    response = client.post(f"/admin/login/?next={target}", {"username": "legal", "password": "right-password"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith("/") and not location.startswith("//") and "\\" not in location
+
+
+def test_errors_are_logged_with_path_and_request_id(client, caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/vi/terms-of-service/versions/5/", HTTP_X_REQUEST_ID="req-12345678")
+    assert response.status_code == 404 and response["X-Request-ID"] == "req-12345678"
+    record = next(r for r in caplog.records if r.name == "django.request")
+    assert "/vi/terms-of-service/versions/5/" in record.getMessage()
+    from sigma_terms.security import RequestIdFilter
+
+    RequestIdFilter().filter(record)
+    assert record.path == "/vi/terms-of-service/versions/5/"
+
+
+def test_404_page_leaks_nothing(client, terms):
+    page = client.get("/vi/terms-of-service/versions/5/").content.decode()
+    for leak in ("Traceback", "settings", "urlpatterns", "DEBUG", "legal.views"):
+        assert leak not in page
