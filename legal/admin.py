@@ -4,6 +4,8 @@ State changes go through `legal.publishing`; this module only asks and shows. Pu
 and withdrawn versions are shown read-only and can never be deleted.
 """
 
+from modeltranslation.admin import TabbedDjangoJqueryTranslationAdmin
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -17,7 +19,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from modeltranslation.admin import TabbedDjangoJqueryTranslationAdmin
 
 from . import clock
 from .diffing import compare_versions
@@ -202,9 +203,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
                 for problem in exc.problems:
                     messages.error(request, problem)
                 return HttpResponseRedirect(request.path)
-            messages.success(
-                request, gettext("Published as version %(number)s.") % {"number": version.number}
-            )
+            messages.success(request, gettext("Published as version %(number)s.") % {"number": version.number})
             return HttpResponseRedirect(self._change_url(version))
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET", "POST"])
@@ -282,10 +281,12 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         if not self.has_change_permission(request) or language not in language_codes():
             raise Http404
         with translation.override(language):
-            response = TemplateResponse(
-                request, "legal/preview.html", self._preview_context(version, language)
-            )
+            response = TemplateResponse(request, "legal/preview.html", self._preview_context(version, language))
             response.render()
         response["X-Robots-Tag"] = "noindex, nofollow"
         add_never_cache_headers(response)
         return response
+
+
+# Subscribers and the notification outbox (read-only lists) are registered in their own module.
+from . import admin_notifications  # noqa: E402, F401

@@ -137,9 +137,7 @@ class DocumentVersion(models.Model):
     number = models.PositiveIntegerField(
         _("number"), null=True, blank=True, editable=False, help_text=_("Assigned when published.")
     )
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
-    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False)
     change_kind = models.CharField(
         _("kind of change"), max_length=16, choices=ChangeKind.choices, default=ChangeKind.MATERIAL
     )
@@ -212,16 +210,16 @@ class DocumentVersion(models.Model):
 
     save.alters_data = True
 
+    def get_absolute_url(self):
+        if self.number is None:
+            return reverse("legal:document", kwargs={"slug": self.document.slug})
+        return reverse("legal:version", kwargs={"slug": self.document.slug, "number": self.number})
+
     def delete(self, *args, **kwargs):
         stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
         if stored not in (None, self.Status.DRAFT):
             raise ProtectedVersionError(_("Published and withdrawn versions cannot be deleted."))
         return super().delete(*args, **kwargs)
-
-    def get_absolute_url(self):
-        if self.number is None:
-            return reverse("legal:document", kwargs={"slug": self.document.slug})
-        return reverse("legal:version", kwargs={"slug": self.document.slug, "number": self.number})
 
     # Rendering -------------------------------------------------------------------------
 
@@ -281,3 +279,7 @@ class DocumentVersion(models.Model):
         # The only change of state a published version may undergo is being withdrawn.
         if "status" in update_fields and self.status not in {stored["status"], self.Status.WITHDRAWN}:
             raise ProtectedVersionError(_("Published and withdrawn versions cannot be changed."))
+
+
+# Subscriptions and their outbox live in their own module; importing it registers them with the app.
+from .subscriptions import Notification, Subscription  # noqa: E402, F401

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
 from django.utils.formats import date_format
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from . import clock
 from .models import Document, DocumentVersion, language_codes
+from .notifications import queue_notifications
 from .signals import versions_changed
 
 
@@ -54,22 +54,28 @@ def _section_problems(version):
         sections = getattr(version, f"sections_{code}") or []
         reference_ids = [item[1] for item in reference]
         ids = [item[1] for item in sections]
-        for level, anchor, text in reference:
+        for _level, anchor, text in reference:
             if anchor not in ids:
                 problems.append(
                     _("Section “%(section)s” (#%(anchor)s) is missing in %(language)s.")
                     % {"section": text, "anchor": anchor, "language": _language_name(code)}
                 )
-        for level, anchor, text in sections:
+        for _level, anchor, text in sections:
             if anchor not in reference_ids:
                 problems.append(
                     _("%(language)s has an extra section “%(section)s” that %(authoritative)s does not have.")
-                    % {"section": text, "language": _language_name(code), "authoritative": _language_name(authoritative)}
+                    % {
+                        "section": text,
+                        "language": _language_name(code),
+                        "authoritative": _language_name(authoritative),
+                    }
                 )
-        for (ref_level, anchor, ref_text), (level, _anchor, text) in zip(reference, sections):
+        for (ref_level, _ref_anchor, _ref_text), (level, _anchor, text) in zip(reference, sections, strict=False):
             if ref_level != level:
                 problems.append(
-                    _("Section “%(section)s” is a level %(level)s heading in %(language)s but level %(reference)s in %(authoritative)s.")
+                    _(
+                        "Section “%(section)s” is a level %(level)s heading in %(language)s but level %(reference)s in %(authoritative)s."
+                    )
                     % {
                         "section": text,
                         "level": level,
@@ -171,7 +177,8 @@ def publish_version(version, *, user=None, at=None):
         version.published_by = user if user is not None and user.pk else None
         version.updated_by = version.published_by or version.updated_by
         version.save()
-        _record(version, user, "Published as version %d." % version.number)
+        queue_notifications(version)  # the outbox commits, or rolls back, with the publish
+        _record(version, user, f"Published as version {version.number}.")
         transaction.on_commit(lambda: versions_changed.send(sender=DocumentVersion, document=version.document))
     return version
 

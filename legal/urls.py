@@ -1,8 +1,9 @@
 """Reader URLs, mounted under the language prefix by `sigma_terms.urls`."""
 
 from django.urls import path, register_converter
+from django.views.decorators.http import require_safe
 
-from . import views
+from . import feeds, subscription_views, views
 
 
 class VersionNumberConverter:
@@ -36,8 +37,16 @@ app_name = "legal"
 
 urlpatterns = [
     path("", views.IndexView.as_view(), name="index"),
+    path("unsubscribe/<str:token>/", subscription_views.UnsubscribeView.as_view(), name="unsubscribe"),
     path("<slug:slug>/", views.DocumentView.as_view(), name="document"),
     path("<slug:slug>/versions/", views.HistoryView.as_view(), name="history"),
+    path("<slug:slug>/feed/", require_safe(feeds.DocumentVersionsFeed()), name="feed"),
+    path("<slug:slug>/subscribe/", subscription_views.SubscribeView.as_view(), name="subscribe"),
+    path(
+        "<slug:slug>/subscribe/confirm/<str:token>/",
+        subscription_views.ConfirmSubscriptionView.as_view(),
+        name="subscribe-confirm",
+    ),
     path("<slug:slug>/versions/<version:number>/", views.VersionView.as_view(), name="version"),
     path("<slug:slug>/versions/<version:number>/<str:language>.md", views.version_text, name="version-text"),
     path("<slug:slug>/compare/<version:a>/<version:b>/", views.CompareView.as_view(), name="compare"),

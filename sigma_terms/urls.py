@@ -3,9 +3,12 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 
-from legal import views
+from legal import api, views
+from legal.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
     path("", views.language_redirect, name="root"),
@@ -13,4 +16,10 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 urlpatterns += i18n_patterns(path("", include("legal.urls")), prefix_default_language=True)
-urlpatterns += [path("<slug:slug>/", views.language_redirect, name="document-redirect")]
+urlpatterns += [
+    path("api/documents/<slug:slug>/", api.DocumentAPIView.as_view(), name="api-document"),
+    path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", require_safe(robots_txt), name="robots"),
+    # The catch-all redirect comes last.
+    path("<slug:slug>/", views.language_redirect, name="document-redirect"),
+]

@@ -1,0 +1,57 @@
+"""Public forms: subscribing to the changes of a document."""
+
+import unicodedata
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import notifications
+
+INVALID_EMAIL = _("Enter a valid email address, such as name@example.com.")
+
+
+def is_line_break_or_control(char):
+    """CR, LF, NUL, U+2028 and every other control, format or line-separating character."""
+    category = unicodedata.category(char)
+    return category[0] == "C" or category in ("Zl", "Zp")
+
+
+class SingleLineEmailField(forms.EmailField):
+    """An email address on one line.
+
+    Django's fields strip surrounding whitespace, which would quietly turn
+    "a@example.com\\r\\nBcc: ..." into something else; line breaks and other control
+    characters anywhere in the value are refused before any stripping happens.
+    """
+
+    default_error_messages = {"invalid": INVALID_EMAIL}
+
+    def to_python(self, value):
+        if isinstance(value, str) and any(is_line_break_or_control(char) for char in value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return notifications.normalise_email(super().to_python(value))
+
+
+class SubscribeForm(forms.Form):
+    email = SingleLineEmailField(label=_("Email address"), max_length=254)
+    language = forms.ChoiceField(label=_("Language of the emails"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, client_ip="", **kwargs):
+        self.client_ip = client_ip
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        # Every submission counts against the sender's IP; valid ones also against the address.
+        cleaned = super().clean()
+        too_many = ValidationError(_("Too many subscription requests. Please try again later."), code="rate_limited")
+        if notifications.ip_over_limit(self.client_ip):
+            raise too_many
+        if cleaned.get("email") and notifications.address_over_limit(cleaned["email"]):
+            raise too_many
+        return cleaned
+
+    @property
+    def is_rate_limited(self):
+        return self.has_error(NON_FIELD_ERRORS, code="rate_limited")

@@ -1,0 +1,115 @@
+"""Subscription pages: subscribe, confirm, unsubscribe. Thin views over `legal.notifications`.
+
+None of these pages may be cached: they carry a CSRF token or act on a personal link. The
+document pages themselves only hold a plain GET form that leads here, so they stay
+cacheable by a shared cache or CDN.
+"""
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import FormView, TemplateView
+
+from sigma_terms.security import client_ip
+
+from . import notifications
+from .forms import SubscribeForm
+from .models import Document, DocumentVersion
+
+
+def invalid_link(request, error, document=None):
+    """The answer to an altered, foreign or expired link: a page that says which, with 400."""
+    context = {"expired": isinstance(error, notifications.ExpiredToken), "document": document}
+    return TemplateResponse(request, "legal/subscriptions/invalid_link.html", context, status=400)
+
+
+@method_decorator(never_cache, name="dispatch")
+class SubscribeView(FormView):
+    """The CSRF-protected form, prefilled from the GET form on the document pages."""
+
+    template_name = "legal/subscriptions/subscribe.html"
+    form_class = SubscribeForm
+
+    def dispatch(self, request, *args, **kwargs):
+        published = DocumentVersion.objects.published().filter(document=OuterRef("pk"))
+        self.document = get_object_or_404(Document.objects.filter(Exists(published)), slug=kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        language = self.request.GET.get("language")
+        return {
+            "email": self.request.GET.get("email", "")[:254],
+            "language": language if language in dict(settings.LANGUAGES) else get_language(),
+        }
+
+    def get_form_kwargs(self):
+        # The same client address as the admin's brute-force protection: behind a proxy,
+        # taken from the configured trusted header (DJANGO_CLIENT_IP_HEADER).
+        return {**super().get_form_kwargs(), "client_ip": client_ip(self.request)}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(document=self.document, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            notifications.request_subscription(document=self.document, **form.cleaned_data)
+        except notifications.ConfirmationNotSent:
+            form.add_error(None, _("We could not send the confirmation email just now. Please try again later."))
+            return self.render_to_response(self.get_context_data(form=form), status=503)
+        context = self.get_context_data(email=form.cleaned_data["email"])
+        return TemplateResponse(self.request, "legal/subscriptions/sent.html", context)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=429 if form.is_rate_limited else 200)
+
+
+@method_decorator(never_cache, name="dispatch")
+class ConfirmSubscriptionView(TemplateView):
+    """GET shows a button (so link scanners confirm nothing); POST confirms."""
+
+    template_name = "legal/subscriptions/confirm.html"
+
+    def get(self, request, slug, token):
+        try:
+            subscription = notifications.check_confirmation(token, slug=slug)
+        except notifications.InvalidToken as error:
+            return invalid_link(request, error)
+        return self.render_to_response({"subscription": subscription, "document": subscription.document})
+
+    def post(self, request, slug, token):
+        try:
+            subscription = notifications.confirm_subscription(token, slug=slug)
+        except notifications.InvalidToken as error:
+            return invalid_link(request, error)
+        context = {"subscription": subscription, "document": subscription.document, "confirmed": True}
+        return self.render_to_response(context)
+
+
+# The signed token is the authorisation, and mail clients send RFC 8058 one-click POSTs
+# without any cookie or CSRF token.
+@method_decorator([csrf_exempt, never_cache], name="dispatch")
+class UnsubscribeView(TemplateView):
+    """GET shows a button; POST (from that button or a mail client's one-click) unsubscribes."""
+
+    template_name = "legal/subscriptions/unsubscribe.html"
+
+    def get(self, request, token):
+        try:
+            subscription = notifications.check_unsubscribe(token)
+        except notifications.InvalidToken as error:
+            return invalid_link(request, error)
+        return self.render_to_response({"subscription": subscription, "document": subscription.document})
+
+    def post(self, request, token):
+        try:
+            subscription = notifications.unsubscribe(token)
+        except notifications.InvalidToken as error:
+            return invalid_link(request, error)
+        context = {"subscription": subscription, "document": subscription.document, "unsubscribed": True}
+        return self.render_to_response(context)

@@ -1,0 +1,391 @@
+"""The outbox: queued in the publish transaction, sent once, retried with backoff, delivered over SMTP."""
+
+import datetime
+import email
+import email.policy
+import io
+import threading
+
+import pytest
+
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+
+from legal import notifications
+from legal.notifications import retry_delay, send_due_notifications
+from legal.publishing import PublishingError, publish_version, withdraw_version
+from legal.subscriptions import Notification, Subscription
+from tests.conftest import START, make_version, site_time
+from tests.smtp import CollectingHandler, closed_port, smtp_server
+
+pytestmark = pytest.mark.django_db
+
+DECEMBER = site_time(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    settings.SITE_URL = "https://terms.sigma.video"
+
+
+@pytest.fixture
+def readers(terms):
+    """One confirmed reader per language, one who never confirmed, one who left."""
+    document = terms.document
+    make = Subscription.objects.create
+    return {
+        "vi": make(document=document, email="doc@example.vn", language="vi", confirmed_at=START),
+        "en": make(document=document, email="reader@example.com", language="en", confirmed_at=START),
+        "pending": make(document=document, email="pending@example.com", language="en"),
+        "left": make(document=document, email="left@example.com", language="en", confirmed_at=START,
+                     unsubscribed_at=START),
+    }  # fmt: skip
+
+
+def send():
+    out = io.StringIO()
+    call_command("send_notifications", stdout=out)
+    return out.getvalue().strip()
+
+
+def smtp_settings(settings, port):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_TIMEOUT = 5
+
+
+# Queueing --------------------------------------------------------------------------------
+
+
+def test_publishing_queues_one_notice_per_confirmed_subscriber(readers, terms):
+    version = make_version(terms.document, effective_at=DECEMBER)
+    queued = Notification.objects.filter(version=version)
+    assert sorted(queued.values_list("subscription__email", flat=True)) == ["doc@example.vn", "reader@example.com"]
+    assert set(queued.values_list("status", flat=True)) == {"pending"}
+    assert set(queued.values_list("next_attempt_at", flat=True)) == {START}
+
+
+def test_drafts_queue_nothing(readers, terms):
+    make_version(terms.document, effective_at=DECEMBER, publish=False)
+    assert not Notification.objects.exists()
+
+
+def test_a_failed_publish_queues_nothing(readers, terms):
+    draft = make_version(terms.document, effective_at=site_time(2026, 11, 1), publish=False)  # in the past
+    with pytest.raises(PublishingError):
+        publish_version(draft)
+    assert not Notification.objects.exists()
+
+
+def test_notices_roll_back_with_the_publish(readers, terms):
+    draft = make_version(terms.document, effective_at=DECEMBER, publish=False)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish_version(draft)
+        assert Notification.objects.count() == 2
+        raise RuntimeError("the transaction around the publish fails")
+    assert not Notification.objects.exists()
+
+
+def test_queueing_twice_never_creates_a_second_notice(readers, terms):
+    version = make_version(terms.document, effective_at=DECEMBER)
+    notifications.queue_notifications(version)
+    assert Notification.objects.count() == 2
+
+
+def test_subscribers_of_another_document_get_nothing(readers, terms):
+    from legal.models import Document
+
+    other = Document.objects.create(slug="privacy-policy", title_vi="Chính sách", title_en="Privacy")
+    Subscription.objects.create(document=other, email="other@example.com", language="en", confirmed_at=START)
+    make_version(terms.document, effective_at=DECEMBER)
+    assert not Notification.objects.filter(subscription__email="other@example.com").exists()
+
+
+# Sending ---------------------------------------------------------------------------------
+
+
+def test_each_subscriber_gets_one_email_in_their_language(readers, terms, mailoutbox):
+    version = make_version(terms.document, effective_at=DECEMBER, summary="Section 2 now names the data we keep")
+    assert send() == "Sent 2, will retry 0, gave up on 0, cancelled 0."
+    by_address = {message.to[0]: message for message in mailoutbox}
+    assert sorted(by_address) == ["doc@example.vn", "reader@example.com"]
+
+    english = by_address["reader@example.com"]
+    assert english.subject == "Terms of Service: version 2 takes effect on 1 December 2026"
+    assert english.from_email == "Sigma.video <no-reply@sigma.video>"
+    assert "Sigma.video has published version 2 of the Terms of Service." in english.body
+    assert "It takes effect on 1 December 2026, 00:00 (Vietnam time)." in english.body
+    assert "Section 2 now names the data we keep (en)" in english.body
+    assert "https://terms.sigma.video/en/terms-of-service/versions/2/" in english.body
+    assert "Compare it with version 1:\nhttps://terms.sigma.video/en/terms-of-service/compare/1/2/" in english.body
+    html = english.alternatives[0]
+    assert html.mimetype == "text/html"
+    assert '<a href="https://terms.sigma.video/en/terms-of-service/versions/2/">' in html.content
+
+    vietnamese = by_address["doc@example.vn"]
+    assert vietnamese.extra_headers["Content-Language"] == "vi"
+    assert "00:00, 1 tháng 12 năm 2026" in vietnamese.body
+    assert "Section 2 now names the data we keep (vi)" in vietnamese.body
+    assert "https://terms.sigma.video/vi/terms-of-service/versions/2/" in vietnamese.body
+    assert "https://terms.sigma.video/vi/terms-of-service/compare/1/2/" in vietnamese.body
+
+    for message in mailoutbox:
+        unsubscribe = message.extra_headers["List-Unsubscribe"]
+        language = message.extra_headers["Content-Language"]
+        assert unsubscribe.startswith(f"<https://terms.sigma.video/{language}/unsubscribe/")
+        assert unsubscribe.strip("<>") in message.body
+        assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert set(Notification.objects.values_list("status", "attempts", "sent_at")) == {("sent", 1, START)}
+    assert version.notifications.exclude(message_id="").count() == 2
+
+
+def test_running_the_command_twice_sends_nothing_more(readers, terms, mailoutbox):
+    make_version(terms.document, effective_at=DECEMBER)
+    send()
+    assert len(mailoutbox) == 2
+    assert send() == "Sent 0, will retry 0, gave up on 0, cancelled 0."
+    assert len(mailoutbox) == 2
+
+
+def test_notices_go_out_in_batches(terms, mailoutbox):
+    for n in range(7):
+        Subscription.objects.create(document=terms.document, email=f"r{n}@example.com", language="en",
+                                    confirmed_at=START)  # fmt: skip
+    make_version(terms.document, effective_at=DECEMBER)
+    report = send_due_notifications(batch_size=3)
+    assert report.sent == 7 and len(mailoutbox) == 7
+    assert len({message.to[0] for message in mailoutbox}) == 7
+
+
+def test_a_second_sender_cannot_claim_what_the_first_holds(readers, terms, clock):
+    make_version(terms.document, effective_at=DECEMBER)
+    first_token, first = notifications._claim(10)
+    second_token, second = notifications._claim(10)
+    assert len(first) == 2 and second == []
+    # A sender that died keeps nothing for ever: its lease runs out.
+    clock.move_to(START + datetime.timedelta(seconds=301))
+    third_token, third = notifications._claim(10)
+    assert {n.pk for n in third} == {n.pk for n in first}
+    # The dead sender, should it wake up, can no longer record anything on those rows.
+    notifications._record_sent(first[0], first_token, notifications.notice_message(first[0]))
+    assert Notification.objects.get(pk=first[0].pk).status == "pending"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real row locks need PostgreSQL (DATABASE_URL)")
+def test_senders_running_at_once_send_each_notice_exactly_once(mailoutbox):
+    from legal.importing import load_bundled_terms
+
+    terms = load_bundled_terms()
+    for n in range(20):
+        Subscription.objects.create(document=terms.document, email=f"r{n}@example.com", language="en",
+                                    confirmed_at=START)  # fmt: skip
+    make_version(terms.document, effective_at=DECEMBER)
+    barrier = threading.Barrier(4)
+    reports = []
+
+    def sender():
+        try:
+            barrier.wait()
+            reports.append(send_due_notifications(batch_size=3))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(report.sent for report in reports) == 20
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(f"r{n}@example.com" for n in range(20))
+    assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_a_notice_to_someone_who_unsubscribed_meanwhile_is_cancelled(readers, terms, mailoutbox):
+    make_version(terms.document, effective_at=DECEMBER)
+    Subscription.objects.filter(pk=readers["en"].pk).update(unsubscribed_at=START)
+    report = send_due_notifications()
+    assert (report.sent, report.cancelled) == (1, 1)
+    assert [message.to for message in mailoutbox] == [["doc@example.vn"]]
+    assert Notification.objects.get(subscription=readers["en"]).status == "cancelled"
+
+
+def test_notices_of_a_withdrawn_version_are_cancelled(readers, terms, mailoutbox):
+    version = make_version(terms.document, effective_at=DECEMBER)
+    withdraw_version(version)
+    assert send_due_notifications().cancelled == 2
+    assert mailoutbox == []
+
+
+def test_the_first_version_has_no_comparison_link(terms, mailoutbox):
+    from legal.models import Document, DocumentVersion
+
+    document = Document.objects.create(slug="privacy-policy", title_vi="Chính sách", title_en="Privacy Policy")
+    Subscription.objects.create(document=document, email="reader@example.com", language="en", confirmed_at=START)
+    draft = DocumentVersion(document=document, effective_at=DECEMBER, title_vi="Chính sách", title_en="Privacy Policy",
+                            body_vi="Nội dung.", body_en="Text.")  # fmt: skip
+    draft.save()
+    publish_version(draft)
+    send_due_notifications()
+    [message] = mailoutbox
+    assert "/compare/" not in message.body
+    assert "https://terms.sigma.video/en/privacy-policy/versions/1/" in message.body
+
+
+# Failures and retries --------------------------------------------------------------------
+
+
+def test_backoff_doubles_and_is_capped_at_a_day(settings):
+    assert settings.NOTIFICATION_RETRY_BASE_SECONDS == 60
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+    assert retry_delay(30) == datetime.timedelta(days=1)
+
+
+def test_failures_are_retried_with_backoff_until_the_server_is_back(readers, terms, settings, clock):
+    make_version(terms.document, effective_at=DECEMBER)
+    smtp_settings(settings, closed_port())  # nobody listens there: connections are refused
+
+    assert send() == "Sent 0, will retry 2, gave up on 0, cancelled 0."
+    notice = Notification.objects.get(subscription=readers["en"])
+    assert (notice.status, notice.attempts, notice.sent_at) == ("pending", 1, None)
+    assert notice.next_attempt_at == START + datetime.timedelta(seconds=60)
+    assert notice.last_error.startswith("ConnectionRefusedError")
+    assert (notice.claimed_until, notice.claim_token) == (None, "")
+
+    # Not due yet: nothing is attempted.
+    assert send() == "Sent 0, will retry 0, gave up on 0, cancelled 0."
+    clock.move_to(START + datetime.timedelta(seconds=61))
+    assert send() == "Sent 0, will retry 2, gave up on 0, cancelled 0."
+    notice.refresh_from_db()
+    assert notice.attempts == 2
+    assert notice.next_attempt_at == START + datetime.timedelta(seconds=61 + 120)
+
+    # The mail server is back.
+    clock.move_to(START + datetime.timedelta(seconds=61 + 120))
+    with smtp_server() as server:
+        smtp_settings(settings, server.port)
+        assert send() == "Sent 2, will retry 0, gave up on 0, cancelled 0."
+        assert send() == "Sent 0, will retry 0, gave up on 0, cancelled 0."
+    notice.refresh_from_db()
+    assert (notice.status, notice.attempts, notice.last_error) == ("sent", 3, "")
+    assert len(server.handler.envelopes) == 2
+
+
+def test_after_the_last_attempt_the_notice_is_given_up(readers, terms, settings, clock):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    make_version(terms.document, effective_at=DECEMBER)
+    smtp_settings(settings, closed_port())
+    send()
+    clock.move_to(START + datetime.timedelta(hours=1))
+    assert send() == "Sent 0, will retry 0, gave up on 2, cancelled 0."
+    assert set(Notification.objects.values_list("status", "attempts")) == {("failed", 2)}
+    clock.move_to(START + datetime.timedelta(days=3))
+    assert send() == "Sent 0, will retry 0, gave up on 0, cancelled 0."
+
+
+class RefusingHandler(CollectingHandler):
+    """A server that has no mailbox for reader@example.com."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "reader@example.com":
+            return "550 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_one_refused_recipient_does_not_stop_the_batch(readers, terms, settings):
+    make_version(terms.document, effective_at=DECEMBER)
+    with smtp_server(RefusingHandler()) as server:
+        smtp_settings(settings, server.port)
+        report = send_due_notifications()
+    assert (report.sent, report.retrying) == (1, 1)
+    refused = Notification.objects.get(subscription=readers["en"])
+    assert refused.last_error.startswith("SMTPRecipientsRefused")
+    assert [envelope.rcpt_tos for envelope in server.handler.envelopes] == [["doc@example.vn"]]
+
+
+# A real SMTP server --------------------------------------------------------------------
+
+
+def test_delivery_through_a_real_smtp_server_on_loopback(readers, terms, settings):
+    make_version(terms.document, effective_at=DECEMBER, summary="Điều 2 nêu rõ dữ liệu được lưu")
+    with smtp_server() as server:
+        smtp_settings(settings, server.port)
+        assert send() == "Sent 2, will retry 0, gave up on 0, cancelled 0."
+
+    received = {}
+    for envelope in server.handler.envelopes:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        received[envelope.rcpt_tos[0]] = (envelope, message)
+    assert sorted(received) == ["doc@example.vn", "reader@example.com"]
+
+    envelope, message = received["doc@example.vn"]
+    assert envelope.mail_from == "no-reply@sigma.video"
+    assert message["To"] == "doc@example.vn"
+    assert message["Content-Language"] == "vi"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = message["List-Unsubscribe"].strip()  # folded onto its own line: it is longer than 78
+    assert unsubscribe.startswith("<https://terms.sigma.video/vi/unsubscribe/") and unsubscribe.endswith("/>")
+    assert message["Message-ID"].endswith("@terms.sigma.video>")
+    assert message["Message-ID"] == Notification.objects.get(subscription=readers["vi"]).message_id
+    assert "Điều khoản sử dụng" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Điều 2 nêu rõ dữ liệu được lưu (vi)" in text
+    assert "00:00, 1 tháng 12 năm 2026" in text
+    assert "https://terms.sigma.video/vi/terms-of-service/versions/2/" in text
+    assert "https://terms.sigma.video/vi/terms-of-service/compare/1/2/" in text
+    assert unsubscribe.strip("<>") in text and unsubscribe.strip("<>") in html
+
+    _envelope, english = received["reader@example.com"]
+    assert english["Subject"] == "Terms of Service: version 2 takes effect on 1 December 2026"
+    assert "https://terms.sigma.video/en/terms-of-service/compare/1/2/" in english.get_body(("plain",)).get_content()
+
+
+# What staff see ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(django_user_model):
+    from django.contrib.auth.models import Group
+
+    def make(group):
+        user = django_user_model.objects.create_user(username=group, password="pw", is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
+
+
+def test_publishers_see_subscribers_and_delivery_states_read_only(client, readers, terms, staff, settings,
+                                                                  mailoutbox):  # fmt: skip
+    make_version(terms.document, effective_at=DECEMBER)
+    send_due_notifications()
+    client.force_login(staff("Legal publishers"))
+    admin = f"/{settings.ADMIN_URL}legal/"
+
+    subscribers = client.get(f"{admin}subscription/")
+    assert subscribers.status_code == 200
+    page = subscribers.content.decode()
+    for address in ("doc@example.vn", "reader@example.com", "pending@example.com", "left@example.com"):
+        assert address in page
+    assert "Đang chờ xác nhận" in page and "Đã huỷ đăng ký" in page
+    active = client.get(f"{admin}subscription/", {"state": "active"}).content.decode()
+    assert "reader@example.com" in active and "pending@example.com" not in active
+
+    outbox = client.get(f"{admin}notification/", {"status__exact": "sent"})
+    assert outbox.status_code == 200
+    assert outbox.content.decode().count("reader@example.com") == 1
+
+    notice = Notification.objects.first()
+    change = client.get(f"{admin}notification/{notice.pk}/change/")
+    assert change.status_code == 200
+    assert 'type="submit" value="Save"' not in change.content.decode()
+    assert client.post(f"{admin}notification/{notice.pk}/change/", {"status": "pending"}).status_code == 403
+    assert client.get(f"{admin}subscription/add/").status_code == 403
+    assert client.get(f"{admin}notification/{notice.pk}/delete/").status_code == 403
+
+
+def test_editors_do_not_see_subscribers(client, readers, staff, settings):
+    client.force_login(staff("Legal editors"))
+    assert client.get(f"/{settings.ADMIN_URL}legal/subscription/").status_code == 403
