@@ -234,7 +234,9 @@ def main():
         load = wrk(base + "/vi/terms-of-service/", connections=64, duration=args.load_duration)
         publisher.join()
         sampler.stop()
-        switched = f"Phiên bản {published['number']}" in urllib.request.urlopen(base + "/vi/terms-of-service/").read().decode()
+        switched = (
+            f"Phiên bản {published['number']}" in urllib.request.urlopen(base + "/vi/terms-of-service/").read().decode()
+        )
 
     samples = [kib for _t, kib in sampler.samples]
     quarter = max(1, len(samples) // 4)
@@ -245,12 +247,16 @@ def main():
     }
     base_rps = results[0][2]["rps"]
     print()
-    print(f"{os.cpu_count()} cores; {args.connections} connections, {args.duration}s per page; {args.versions} generated versions")
+    print(
+        f"{os.cpu_count()} cores; {args.connections} connections, {args.duration}s per page; {args.versions} generated versions"
+    )
     print()
     print("| page | requests/s | p50 ms | p99 ms | × baseline | non-2xx |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, _path, r in results:
-        print(f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / base_rps:.2f} | {r['non_2xx']} |")
+        print(
+            f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / base_rps:.2f} | {r['non_2xx']} |"
+        )
     print()
     print(
         f"Load run: {load['requests']} requests in {args.load_duration}s at 64 connections "

@@ -92,7 +92,7 @@ def store_page(request, response, *, generation, last_modified, next_change):
     expires = now + page_lifetime()
     if next_change is not None:
         expires = min(expires, next_change.timestamp())
-    etag = '"%s"' % hashlib.sha256(response.content).hexdigest()[:32]
+    etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
     last_modified = last_modified.timestamp() if last_modified else now
     next_change = next_change.timestamp() if next_change else None
     finish(response, etag=etag, last_modified=last_modified, next_change=next_change)

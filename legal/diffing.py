@@ -173,7 +173,7 @@ def _diff_blocks(old_blocks, new_blocks):
             continue
         olds, news = old_blocks[i1:i2], new_blocks[j1:j2]
         paired = min(len(olds), len(news)) if op == "replace" else 0
-        for old, new in zip(olds[:paired], news[:paired]):
+        for old, new in zip(olds[:paired], news[:paired], strict=True):
             changes.append(BlockChange(new.kind, "changed", diff_words(old.text, new.text)))
         changes.extend(BlockChange(b.kind, "removed", [("delete", b.text)]) for b in olds[paired:])
         changes.extend(BlockChange(b.kind, "added", [("insert", b.text)]) for b in news[paired:])

@@ -145,8 +145,10 @@ class _Sections(Treeprocessor):
             if el.tag == "h1":  # the page has one h1, the title; later ones become sections
                 el.tag = "h2"
             text = self._text(el)
-            if self.section_ids is not None and position < len(self.section_ids) and ID.match(
-                str(self.section_ids[position])
+            if (
+                self.section_ids is not None
+                and position < len(self.section_ids)
+                and ID.match(str(self.section_ids[position]))
             ):
                 candidate = self.section_ids[position]
             elif el.get("id"):

@@ -64,9 +64,7 @@ class ReaderPage(TemplateView):
         if not versions:
             raise Http404
         document = versions[0].document
-        in_effect = max(
-            (v for v in versions if v.is_in_effect_at(now)), key=lambda v: v.effective_at, default=None
-        )
+        in_effect = max((v for v in versions if v.is_in_effect_at(now)), key=lambda v: v.effective_at, default=None)
         scheduled = sorted(
             (v for v in versions if v.status == v.Status.PUBLISHED and v.effective_at > now),
             key=lambda v: v.effective_at,
@@ -76,7 +74,7 @@ class ReaderPage(TemplateView):
         changes += [v.effective_at for v in versions if v.is_in_effect_at(now)]
         previous = {}
         numbered = sorted((v for v in versions if v.status == v.Status.PUBLISHED), key=lambda v: v.number)
-        for older, newer in zip(numbered, numbered[1:]):
+        for older, newer in zip(numbered, numbered[1:], strict=False):
             previous[newer.number] = older.number
         context.update(
             document=document,
@@ -301,7 +299,7 @@ def point_in_time_form(request, slug):
 
 @require_safe
 def changes_in(request, slug, number):
-    """"Compare with previous": redirect to the redline from the published version before n."""
+    """ "Compare with previous": redirect to the redline from the published version before n."""
     published = DocumentVersion.objects.published().filter(document__slug=slug)
     previous = published.filter(number__lt=number).order_by("-number").values_list("number", flat=True).first()
     if previous is None or not published.filter(number=number).exists():

@@ -6,6 +6,7 @@ import re
 import uuid
 
 from csp.middleware import CSPMiddleware
+
 from django.conf import settings
 
 _request_id = contextvars.ContextVar("request_id", default="-")

@@ -108,7 +108,7 @@ def test_publish_confirmation_shows_number_supersedes_and_diff(publisher, terms,
     page = publisher.get(f"{ADMIN}{draft.pk}/publish/").content.decode()
     assert "<dd>2</dd>" in page
     assert str(terms) in page
-    assert "<del><span class=\"visually-hidden\">" in page and "sẽ" in page and "phải" in page
+    assert '<del><span class="visually-hidden">' in page and "sẽ" in page and "phải" in page
     assert "must" in page and "shall" in page
     assert 'type="submit"' in page
 

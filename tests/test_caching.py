@@ -25,8 +25,9 @@ def scheduled(terms):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_document_pages_cost_one_query_cold_and_none_warm(client, scheduled, path, django_assert_max_num_queries,
-                                                          django_assert_num_queries):
+def test_document_pages_cost_one_query_cold_and_none_warm(
+    client, scheduled, path, django_assert_max_num_queries, django_assert_num_queries
+):
     with django_assert_max_num_queries(1):
         assert client.get(path).status_code == 200
     with django_assert_num_queries(0):
@@ -131,7 +132,7 @@ def test_healthz_503_when_the_database_is_unreachable():
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",
     }
-    result = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip() == "503 unreachable", result.stderr[-2000:]
-

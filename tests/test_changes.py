@@ -110,7 +110,7 @@ def test_compare_page_is_well_formed_with_ins_and_del(client, three_versions, la
     else:
         assert re.search(r"<del><span class=\"visually-hidden\">\[deleted: </span>shall", page)
         assert re.search(r"<ins><span class=\"visually-hidden\">\[inserted: </span>must", page)
-    assert "<details class=\"redline-section redline-unchanged\">" in page
+    assert '<details class="redline-section redline-unchanged">' in page
 
 
 def test_compare_shows_added_section(client, three_versions):
@@ -127,8 +127,15 @@ def test_compare_in_reverse_is_labelled(client, three_versions):
 
 @pytest.mark.parametrize(
     "path",
-    ["compare/1/9/", "compare/9/1/", "compare/0/1/", "compare/a/b/", "compare/1/2/3/", "compare/1/-2/",
-     "compare/1/99999999999/"],
+    [
+        "compare/1/9/",
+        "compare/9/1/",
+        "compare/0/1/",
+        "compare/a/b/",
+        "compare/1/2/3/",
+        "compare/1/-2/",
+        "compare/1/99999999999/",
+    ],
 )
 def test_bad_comparisons_are_404(client, three_versions, path):
     assert client.get(f"/en/terms-of-service/{path}").status_code == 404
@@ -153,11 +160,16 @@ def test_compare_with_previous_links(client, three_versions):
     assert client.get("/en/terms-of-service/versions/3/changes/")["Location"] == "/en/terms-of-service/compare/2/3/"
     assert client.get("/en/terms-of-service/versions/1/changes/").status_code == 404
     history = client.get("/en/terms-of-service/versions/").content.decode()
-    assert 'href="/en/terms-of-service/compare/2/3/"' in history and 'href="/en/terms-of-service/compare/1/2/"' in history
+    assert (
+        'href="/en/terms-of-service/compare/2/3/"' in history and 'href="/en/terms-of-service/compare/1/2/"' in history
+    )
 
 
 def test_history_form_picks_two_versions(client, three_versions):
-    assert client.get("/en/terms-of-service/compare/?version_a=1&version_b=3")["Location"] == "/en/terms-of-service/compare/1/3/"
+    assert (
+        client.get("/en/terms-of-service/compare/?version_a=1&version_b=3")["Location"]
+        == "/en/terms-of-service/compare/1/3/"
+    )
     assert client.get("/en/terms-of-service/compare/?version_a=x&version_b=3").status_code == 404
     assert client.get("/en/terms-of-service/compare/").status_code == 404
 
@@ -250,7 +262,10 @@ def test_download_matches_the_hash_on_the_page(client, terms, language):
 
 def test_both_languages_are_downloadable_from_either_page(client, terms):
     page = client.get("/en/terms-of-service/versions/1/").content.decode()
-    assert 'href="/en/terms-of-service/versions/1/vi.md"' in page and 'href="/en/terms-of-service/versions/1/en.md"' in page
+    assert (
+        'href="/en/terms-of-service/versions/1/vi.md"' in page
+        and 'href="/en/terms-of-service/versions/1/en.md"' in page
+    )
 
 
 @pytest.mark.parametrize("path", ["versions/1/fr.md", "versions/2/vi.md", "versions/1/vi.txt", "versions/1/../1/vi.md"])

@@ -40,7 +40,7 @@ def test_load_terms_loads_version_1_once():
 def test_bundled_text_is_stored_without_front_matter_and_hashed(terms):
     source = (BUNDLED_DIR / "terms-of-service.vi.md").read_text(encoding="utf-8")
     assert source.startswith("---\ntitle: Terms of Service\n---\n")
-    assert terms.body_vi == source[len("---\ntitle: Terms of Service\n---\n"):]
+    assert terms.body_vi == source[len("---\ntitle: Terms of Service\n---\n") :]
     assert terms.body_sha256_vi == hashlib.sha256(terms.body_vi.encode()).hexdigest()
 
 
@@ -54,7 +54,9 @@ def test_bundled_vietnamese_is_the_seed_byte_for_byte():
 
 
 def test_import_creates_document_and_draft(tmp_path):
-    vi = write(tmp_path, "privacy.vi.md", "---\ntitle: Quyền riêng tư\nsummary: Bản đầu\n---\n## Phạm vi\n\nNội dung.\n")
+    vi = write(
+        tmp_path, "privacy.vi.md", "---\ntitle: Quyền riêng tư\nsummary: Bản đầu\n---\n## Phạm vi\n\nNội dung.\n"
+    )
     en = write(tmp_path, "privacy.en.md", "---\ntitle: Privacy\n---\n## Scope\n\nText.\n")
     output = run(vi, en, "--document", "privacy")
     version = DocumentVersion.objects.get(document__slug="privacy")
@@ -79,8 +81,18 @@ def test_second_version_through_import_follows_the_publishing_rules(terms, tmp_p
     with pytest.raises(CommandError, match="summary of changes"):
         run(vi, en, "--document", "terms-of-service", "--publish", "--effective", "2026-12-01T00:00+07:00")
     assert DocumentVersion.objects.count() == 1
-    run(vi, en, "--document", "terms-of-service", "--publish", "--editorial", "--summary", "Sửa lỗi",
-        "--effective", "2026-12-01T00:00+07:00")
+    run(
+        vi,
+        en,
+        "--document",
+        "terms-of-service",
+        "--publish",
+        "--editorial",
+        "--summary",
+        "Sửa lỗi",
+        "--effective",
+        "2026-12-01T00:00+07:00",
+    )
     assert DocumentVersion.objects.get(number=2).summary_en == "Sửa lỗi"
 
 

@@ -62,7 +62,7 @@ def test_every_page_is_well_formed_with_one_h1_and_its_language(client, terms, l
 def test_current_page_in_vietnamese(client, terms):
     response = client.get("/vi/terms-of-service/")
     page = text_of(response)
-    assert "<h1 id=\"document-title\">Điều khoản sử dụng</h1>" in response.content.decode()
+    assert '<h1 id="document-title">Điều khoản sử dụng</h1>' in response.content.decode()
     assert "Phiên bản 1 · có hiệu lực từ ngày 24 tháng 11 năm 2026" in page
     assert 'href="#1-cac-dinh-nghia"' in response.content.decode()
     assert "bản dịch" not in page  # the authoritative text carries no translation notice

@@ -61,7 +61,9 @@ def test_missing_title_body_and_summary_are_reported_per_language(terms):
 
 def test_section_anchors_must_match_across_languages(terms):
     body_en = terms.body_en + "\n## 4. Extra section\n\nText.\n"
-    body_vi = terms.body_vi.replace("## 2. Hệ thống Sigma.video của Khách hàng", "### 2. Hệ thống Sigma.video của Khách hàng")
+    body_vi = terms.body_vi.replace(
+        "## 2. Hệ thống Sigma.video của Khách hàng", "### 2. Hệ thống Sigma.video của Khách hàng"
+    )
     from django.utils import translation
 
     with translation.override("en"):

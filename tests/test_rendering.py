@@ -51,7 +51,10 @@ def test_list_directly_after_a_paragraph_line_is_a_list():
 def test_seed_lists_render_as_the_source_reads():
     html = render_markdown(split_front_matter(seed("vi"))[1]).html
     # Section 2: the list after "Trong quá trình đăng ký..." has its three items.
-    assert "<p>Trong quá trình đăng ký Sigma.video , Khách hàng sẽ tạo tài khoản và mật khẩu.</p>\n<ul>\n<li>Khách hàng có trách nhiệm" in html
+    assert (
+        "<p>Trong quá trình đăng ký Sigma.video , Khách hàng sẽ tạo tài khoản và mật khẩu.</p>\n<ul>\n<li>Khách hàng có trách nhiệm"
+        in html
+    )
     # Section 3: (i)/(ii)/(iii) nest under "Không tiết lộ dữ liệu...".
     assert (
         "<li>Không tiết lộ dữ liệu của Khách hàng ngoại trừ một trong các trường hợp sau:<ol>\n"
@@ -96,7 +99,11 @@ def test_translation_takes_the_anchors_of_the_authoritative_outline():
     en = render_markdown(split_front_matter(seed("en"))[1], section_ids=vi.section_ids)
     assert vi.section_ids == ["1-cac-dinh-nghia", "2-he-thong-sigmavideo-cua-khach-hang", "3-bao-ve-quyen-rieng-tu"]
     assert en.section_ids == vi.section_ids
-    assert [s.text for s in en.sections] == ["1. Definitions", "2. The Customer's Sigma.video System", "3. Privacy Protection"]
+    assert [s.text for s in en.sections] == [
+        "1. Definitions",
+        "2. The Customer's Sigma.video System",
+        "3. Privacy Protection",
+    ]
 
 
 def test_duplicate_and_reserved_headings_get_distinct_ids():
@@ -122,7 +129,7 @@ def test_permalinks_are_added_with_the_given_label():
         ("<script>alert(1)</script>", "<script"),
         ("## Title {: onclick=alert(1) }", "onclick"),
         ('<img src=x onerror="alert(1)">', "<img"),
-        ("[x](http://a){: style=\"color:red\" }", "style="),
+        ('[x](http://a){: style="color:red" }', "style="),
         ("![x](http://example.com/a.png)", "<img"),
         ("<a href='data:text/html,<script>alert(1)</script>'>x</a>", "data:"),
     ],
@@ -132,10 +139,19 @@ def test_hostile_input_is_neutralised(source, forbidden):
 
 
 def test_allowed_markup_survives():
-    source = "**b** *i* `c` [l](https://sigma.video) <mailto:contact@gviet.vn>\n\n> q\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n"
+    source = (
+        "**b** *i* `c` [l](https://sigma.video) <mailto:contact@gviet.vn>\n\n> q\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n"
+    )
     html = render_markdown(source).html
-    for fragment in ("<strong>b</strong>", "<em>i</em>", "<code>c</code>", '<a href="https://sigma.video">l</a>',
-                     "<blockquote>", "<table>", "<td>1</td>"):
+    for fragment in (
+        "<strong>b</strong>",
+        "<em>i</em>",
+        "<code>c</code>",
+        '<a href="https://sigma.video">l</a>',
+        "<blockquote>",
+        "<table>",
+        "<td>1</td>",
+    ):
         assert fragment in html
     assert "align=" not in html and "style=" not in html
 

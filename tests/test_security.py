@@ -12,8 +12,14 @@ from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = ["/vi/", "/vi/terms-of-service/", "/en/terms-of-service/versions/", "/en/terms-of-service/versions/1/",
-          "/vi/no-such-page/", "/healthz"]
+PUBLIC = [
+    "/vi/",
+    "/vi/terms-of-service/",
+    "/en/terms-of-service/versions/",
+    "/en/terms-of-service/versions/1/",
+    "/vi/no-such-page/",
+    "/healthz",
+]
 
 
 def csp_directives(response):
@@ -58,14 +64,25 @@ def test_hsts_and_secure_cookies_are_off_for_plain_http(client, terms):
 
 def run_check_deploy(extra_env):
     env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "sigma_terms.settings", **extra_env}
-    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_deploy_passes_with_production_settings():
-    result = run_check_deploy({"DJANGO_DEBUG": "0", "DJANGO_HTTPS": "1",
-                               "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
-                               "DJANGO_ALLOWED_HOSTS": "terms.sigma.video"})
+    result = run_check_deploy(
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_HTTPS": "1",
+            "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "terms.sigma.video",
+        }
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -75,22 +92,33 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_https_block_switches_on_together():
-    script = ("import django;django.setup();from django.conf import settings as s;"
-              "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
-              " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)")
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "sigma_terms.settings", "DJANGO_HTTPS": "1",
-           "DJANGO_SECRET_KEY": "k" * 60}
-    out = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
-                         text=True, timeout=60).stdout
+    script = (
+        "import django;django.setup();from django.conf import settings as s;"
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
+        " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "sigma_terms.settings",
+        "DJANGO_HTTPS": "1",
+        "DJANGO_SECRET_KEY": "k" * 60,
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    ).stdout
     assert out.split() == ["True", "63072000", "True", "True", "True"]
 
 
 def test_admin_url_comes_from_the_environment():
-    script = ("import django;django.setup();from django.urls import reverse;"
-              "print(reverse('admin:index'))")
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "sigma_terms.settings", "DJANGO_ADMIN_URL": "back-office/"}
-    out = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
-                         text=True, timeout=60).stdout
+    script = "import django;django.setup();from django.urls import reverse;print(reverse('admin:index'))"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "sigma_terms.settings",
+        "DJANGO_ADMIN_URL": "back-office/",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    ).stdout
     assert out.strip() == "/back-office/"
 
 
@@ -98,8 +126,7 @@ def test_admin_url_comes_from_the_environment():
 
 
 def login(client, password, address="10.0.0.1"):
-    return client.post("/admin/login/?next=/admin/", {"username": "legal", "password": password},
-                       REMOTE_ADDR=address)
+    return client.post("/admin/login/?next=/admin/", {"username": "legal", "password": password}, REMOTE_ADDR=address)
 
 
 def test_five_failures_lock_the_username_from_that_address_for_an_hour(client, clock, caplog):
@@ -128,13 +155,25 @@ def test_client_address_comes_from_the_trusted_header(client, settings):
     User.objects.create_user("legal", password="right-password", is_staff=True)
     for i in range(5):
         # The client forges the left part; the proxy appends the real address.
-        client.post("/admin/login/", {"username": "legal", "password": "x"}, REMOTE_ADDR="127.0.0.1",
-                    HTTP_X_FORWARDED_FOR=f"1.2.3.{i}, 203.0.113.9")
-    blocked = client.post("/admin/login/", {"username": "legal", "password": "right-password"},
-                          REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9")
+        client.post(
+            "/admin/login/",
+            {"username": "legal", "password": "x"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"1.2.3.{i}, 203.0.113.9",
+        )
+    blocked = client.post(
+        "/admin/login/",
+        {"username": "legal", "password": "right-password"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9",
+    )
     assert blocked.status_code == 429
-    other = Client().post("/admin/login/", {"username": "legal", "password": "right-password"},
-                          REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.10")
+    other = Client().post(
+        "/admin/login/",
+        {"username": "legal", "password": "right-password"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.10",
+    )
     assert other.status_code == 302
 
 
@@ -145,8 +184,17 @@ def test_admin_login_requires_csrf():
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example", "http:evil.example",
-               " //evil.example", "///evil.example", "https:/evil.example"],
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "http:evil.example",
+        " //evil.example",
+        "///evil.example",
+        "https:/evil.example",
+    ],
 )
 def test_login_next_never_leads_off_site(client, target):
     User.objects.create_user("legal", password="right-password", is_staff=True)

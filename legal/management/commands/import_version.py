@@ -13,7 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE.<lang>.md")
         parser.add_argument("--document", required=True, metavar="SLUG", help="the document's slug")
         parser.add_argument("--publish", action="store_true", help="publish the new version")
-        parser.add_argument("--effective", metavar="ISO8601", help="effective date and time, e.g. 2026-12-01T00:00+07:00")
+        parser.add_argument(
+            "--effective", metavar="ISO8601", help="effective date and time, e.g. 2026-12-01T00:00+07:00"
+        )
         parser.add_argument("--summary", help="summary of changes, for languages whose file gives none")
         parser.add_argument("--editorial", action="store_true", help="an editorial change: no notice period")
 

@@ -19,7 +19,9 @@ class Command(BaseCommand):
                 actual = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
                 checked += 1
                 if actual != stored:
-                    mismatches.append(f"{version.document.slug} v{version.number} {code}: stored {stored or '-'}, text {actual or '-'}")
+                    mismatches.append(
+                        f"{version.document.slug} v{version.number} {code}: stored {stored or '-'}, text {actual or '-'}"
+                    )
         for line in mismatches:
             self.stderr.write(line)
         if mismatches:
