@@ -167,13 +167,17 @@ def wrk(url, *, connections, duration):
 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    error_kinds = (
+        dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)) if errors else {}
+    )
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": latency_ms("50"),
         "p99": latency_ms("99"),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "errors": sum(map(int, errors.groups())) if errors else 0,
+        "errors": sum(error_kinds.values()),
+        "error_kinds": error_kinds,
     }
 
 
@@ -185,6 +189,8 @@ def main():
     parser.add_argument("--load-duration", type=int, default=60)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
+    # Turn SIGTERM into an exit, so the servers started below are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is missing; install it with `apt-get install wrk` (Debian package wrk)")
 
@@ -260,7 +266,7 @@ def main():
     print()
     print(
         f"Load run: {load['requests']} requests in {args.load_duration}s at 64 connections "
-        f"({load['rps']:.0f}/s, p99 {load['p99']:.2f} ms), non-2xx {load['non_2xx']}, socket errors {load['errors']}; "
+        f"({load['rps']:.0f}/s, p99 {load['p99']:.2f} ms), non-2xx {load['non_2xx']}, socket errors {load['errors']} {load['error_kinds'] or ''}; "
         f"version {published.get('number')} published half-way {'and in effect at the end' if switched else 'NOT SEEN'}."
     )
     print(

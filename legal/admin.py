@@ -192,61 +192,66 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def publish_view(self, request, pk):
+    def _confirm_then_change(self, request, pk, *, change, done_message, template, context):
+        """GET shows a confirmation page; POST changes the state through legal.publishing.
+
+        Publishing and withdrawing are one permission (publish_documentversion); a GET never
+        changes anything, and a refused change shows its problems on the same page.
+        """
         if not request.user.has_perm(PUBLISH_PERMISSION):
             raise PermissionDenied
         version = self._get(request, pk)
         if request.method == "POST":
             try:
-                version = publish_version(version, user=request.user)
+                version = change(version, user=request.user)
             except PublishingError as exc:
                 for problem in exc.problems:
                     messages.error(request, problem)
                 return HttpResponseRedirect(request.path)
-            messages.success(request, gettext("Published as version %(number)s.") % {"number": version.number})
+            messages.success(request, done_message % {"number": version.number})
             return HttpResponseRedirect(self._change_url(version))
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET", "POST"])
-        plan = plan_publish(version)
-        current = version.document.versions.in_effect().first()
-        diffs = []
-        if current is not None and version.status == DocumentVersion.Status.DRAFT:
-            for code in language_codes():
-                diffs.append((code, compare_versions(current, version, code)))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": gettext("Publish %(version)s") % {"version": version},
-            "version": version,
-            "plan": plan,
-            "current": current,
-            "diffs": diffs,
-        }
-        return TemplateResponse(request, "admin/legal/documentversion/publish.html", context)
+        page = {**self.admin_site.each_context(request), "opts": self.model._meta, "version": version}
+        return TemplateResponse(request, template, {**page, **context(version)})
+
+    def publish_view(self, request, pk):
+        def context(version):
+            current = version.document.versions.in_effect().first()
+            diffs = []
+            if current is not None and version.status == DocumentVersion.Status.DRAFT:
+                diffs = [(code, compare_versions(current, version, code)) for code in language_codes()]
+            return {
+                "title": gettext("Publish %(version)s") % {"version": version},
+                "plan": plan_publish(version),
+                "current": current,
+                "diffs": diffs,
+            }
+
+        return self._confirm_then_change(
+            request,
+            pk,
+            change=publish_version,
+            done_message=gettext("Published as version %(number)s."),
+            template="admin/legal/documentversion/publish.html",
+            context=context,
+        )
 
     def withdraw_view(self, request, pk):
-        if not request.user.has_perm(PUBLISH_PERMISSION):
-            raise PermissionDenied
-        version = self._get(request, pk)
-        if request.method == "POST":
-            try:
-                withdraw_version(version, user=request.user)
-            except PublishingError as exc:
-                for problem in exc.problems:
-                    messages.error(request, problem)
-                return HttpResponseRedirect(request.path)
-            messages.success(request, gettext("Version %(number)s was withdrawn.") % {"number": version.number})
-            return HttpResponseRedirect(self._change_url(version))
-        if request.method != "GET":
-            return HttpResponseNotAllowed(["GET", "POST"])
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": gettext("Withdraw %(version)s") % {"version": version},
-            "version": version,
-            "problems": withdraw_problems(version),
-        }
-        return TemplateResponse(request, "admin/legal/documentversion/withdraw.html", context)
+        def context(version):
+            return {
+                "title": gettext("Withdraw %(version)s") % {"version": version},
+                "problems": withdraw_problems(version),
+            }
+
+        return self._confirm_then_change(
+            request,
+            pk,
+            change=withdraw_version,
+            done_message=gettext("Version %(number)s was withdrawn."),
+            template="admin/legal/documentversion/withdraw.html",
+            context=context,
+        )
 
     def new_draft_view(self, request, pk):
         if request.method != "POST":

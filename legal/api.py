@@ -20,11 +20,13 @@ from django.utils.timezone import is_naive, localtime, make_aware
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from . import clock
-from .models import Document, DocumentVersion, language_codes
+from . import caching, clock
+from .models import DocumentVersion, language_codes
 
 # A client may reuse an answer this long, or less when a scheduled version takes effect sooner.
 MAX_AGE = 60
+# Published versions listed per answer, newest first; `?page=N` gives older ones.
+PAGE_SIZE = 50
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 
 
@@ -52,8 +54,8 @@ def _absolute(language, name, **kwargs):
         return settings.SITE_URL + reverse(name, kwargs=kwargs)
 
 
-def version_json(version):
-    slug = version.document.slug
+def version_json(version, history_urls):
+    """One version; `history_urls` maps each language to the document's history URL."""
     return {
         "number": version.number,
         "effective_at": _iso(version.effective_at),
@@ -63,12 +65,24 @@ def version_json(version):
             code: {
                 "title": getattr(version, f"title_{code}"),
                 "summary": getattr(version, f"summary_{code}"),
-                "url": _absolute(code, "legal:version", slug=slug, number=version.number),
+                # legal:version is legal:history + "<n>/"; reversing it 2,000 times costs more
+                # than the rest of a long answer.
+                "url": f"{history_urls[code]}{version.number}/",
                 "sha256": getattr(version, f"body_sha256_{code}"),
             }
             for code in language_codes()
         },
     }
+
+
+def history_urls(document):
+    return {code: _absolute(code, "legal:history", slug=document.slug) for code in language_codes()}
+
+
+# What a version's JSON does not need: the texts and their renderings.
+HEAVY_FIELDS = ["body", "body_html", "sections"] + [
+    f"{base}_{code}" for base in ("body", "body_html", "sections") for code in ("vi", "en")
+]
 
 
 def document_json(document):
@@ -81,6 +95,11 @@ def document_json(document):
     }
 
 
+def in_effect_among(published, at):
+    """The QuerySet's in_effect() rule, applied to versions already loaded."""
+    return max((v for v in published if v.effective_at <= at), key=lambda v: v.effective_at, default=None)
+
+
 def _cors(response):
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Expose-Headers"] = "ETag"
@@ -88,7 +107,7 @@ def _cors(response):
 
 
 def json_response(request, data, *, status=200, max_age=MAX_AGE):
-    body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     response = HttpResponse(body, status=status, content_type="application/json")
     response["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
     patch_cache_control(response, public=True, max_age=max(0, int(max_age)))
@@ -105,14 +124,24 @@ class DocumentAPIView(View):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request, slug):
+        # Warm answers come from caching.PageCacheMiddleware; a cold one costs one query.
+        generation = getattr(request, "page_cache_generation", None)
+        if generation is None:
+            _cached, generation = caching.get_page(request)
         now = clock.now()
-        document = Document.objects.filter(slug=slug).first()
-        versions = DocumentVersion.objects.filter(document=document).select_related("document")
-        published = list(versions.published().order_by("-number")) if document is not None else []
+        published = list(
+            DocumentVersion.objects.published()
+            .filter(document__slug=slug)
+            .select_related("document")
+            .defer(*HEAVY_FIELDS)
+            .order_by("-number")
+        )
         if not published:
             return error_response(request, 404, "not_found", f"No published document has the slug {slug!r}.")
-        scheduled = versions.scheduled(now).first()
-        max_age = MAX_AGE if scheduled is None else min(MAX_AGE, (scheduled.effective_at - now).total_seconds())
+        document = published[0].document
+        urls = history_urls(document)
+        upcoming = [v for v in published if v.effective_at > now]
+        scheduled = min(upcoming, key=lambda v: v.effective_at, default=None)
         if "at" in request.GET:
             try:
                 at = parse_instant(request.GET["at"])
@@ -122,17 +151,44 @@ class DocumentAPIView(View):
                     "(write '+' as %2B in a query string); without an offset it is read as Asia/Ho_Chi_Minh time."
                 )
                 return error_response(request, 400, "invalid_at", message)
-            version = versions.in_effect(at).first()
-            data = {"document": document_json(document), "at": _iso(at), "version": version and version_json(version)}
-        else:
-            current = versions.in_effect(now).first()
+            version = in_effect_among(published, at)
             data = {
                 "document": document_json(document),
-                "current": current and version_json(current),
-                "scheduled": scheduled and version_json(scheduled),
-                "versions": [version_json(version) for version in published],
+                "at": _iso(at),
+                "version": version and version_json(version, urls),
             }
-        return json_response(request, data, max_age=max_age)
+        else:
+            page = request.GET.get("page", "1")
+            if not (page.isascii() and page.isdigit() and 0 < len(page) < 6 and int(page) > 0):
+                return error_response(request, 400, "invalid_page", "'page' must be a whole number from 1.")
+            start = (int(page) - 1) * PAGE_SIZE
+            listed = published[start : start + PAGE_SIZE]
+            if not listed:
+                return error_response(request, 404, "no_such_page", f"There is no page {page} of versions.")
+            current = in_effect_among(published, now)
+            data = {
+                "document": document_json(document),
+                "current": current and version_json(current, urls),
+                "scheduled": scheduled and version_json(scheduled, urls),
+                "versions": [version_json(version, urls) for version in listed],
+                "versions_page": int(page),
+                "versions_next_page": (
+                    f"{settings.SITE_URL}{request.path}?page={int(page) + 1}"
+                    if start + PAGE_SIZE < len(published)
+                    else None
+                ),
+            }
+        response = json_response(request, data)
+        if response.status_code != 200:
+            return response
+        return caching.store_page(
+            request,
+            response,
+            generation=generation,
+            last_modified=max(v.published_at for v in published),
+            next_change=scheduled.effective_at if scheduled else None,
+            max_age=MAX_AGE,
+        )
 
     def options(self, request, *args, **kwargs):
         response = HttpResponse(status=204)

@@ -16,12 +16,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from . import clock
 
 GENERATION_KEY = "legal:generation"
+# The only query parameters that change a cached answer; any other is ignored, so random
+# query strings cannot fill the cache.
+KEY_PARAMETERS = ("on", "at", "page")
+# Headers a cached answer keeps besides its body, type, validators and Cache-Control.
+KEPT_HEADERS = ("Content-Language", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers")
 
 
 def _shared_cache():
@@ -54,12 +59,13 @@ class CachedPage:
     last_modified: float
     expires: float  # epoch seconds: the next switch, or the end of the page's lifetime
     next_change: float | None  # epoch seconds of the document's next scheduled switch
-    language: str
+    max_age: int  # the ceiling of Cache-Control max-age for this answer
+    headers: dict
 
 
 def page_key(request):
-    on = request.GET.get("on", "")[:10]
-    raw = f"{request.scheme}://{request.get_host()}{request.path}?on={on}"
+    query = "&".join(f"{name}={request.GET.get(name, '')[:64]}" for name in KEY_PARAMETERS)
+    raw = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
     return "legal:page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -81,21 +87,26 @@ def get_page(request):
     if page is None or page.generation != generation or now >= page.expires:
         return None, generation
     response = HttpResponse(page.body, content_type=page.content_type)
-    response["Content-Language"] = page.language
-    finish(response, etag=page.etag, last_modified=page.last_modified, next_change=page.next_change)
+    finish(response, etag=page.etag, last_modified=page.last_modified, next_change=page.next_change,
+           max_age=page.max_age)  # fmt: skip
+    # Answer conditional requests here, so a 304 keeps the headers kept with the page (CORS).
+    response = get_conditional_response(request, etag=page.etag, last_modified=page.last_modified, response=response)
+    for name, value in page.headers.items():
+        response[name] = value
     return response, generation
 
 
-def store_page(request, response, *, generation, last_modified, next_change):
+def store_page(request, response, *, generation, last_modified, next_change, max_age=None):
     """Store a rendered 200 page until `next_change` (or its lifetime) and set its headers."""
+    max_age = settings.HTTP_MAX_AGE if max_age is None else max_age
     now = clock.now().timestamp()
     expires = now + page_lifetime()
     if next_change is not None:
         expires = min(expires, next_change.timestamp())
-    etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
+    etag = response.get("ETag") or f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
     last_modified = last_modified.timestamp() if last_modified else now
     next_change = next_change.timestamp() if next_change else None
-    finish(response, etag=etag, last_modified=last_modified, next_change=next_change)
+    finish(response, etag=etag, last_modified=last_modified, next_change=next_change, max_age=max_age)
     if response.status_code == 200 and expires > now:
         page = CachedPage(
             generation=generation,
@@ -105,25 +116,26 @@ def store_page(request, response, *, generation, last_modified, next_change):
             last_modified=last_modified,
             expires=expires,
             next_change=next_change,
-            language=response.get("Content-Language", ""),
+            max_age=max_age,
+            headers={name: response[name] for name in KEPT_HEADERS if name in response},
         )
         cache.set(page_key(request), page, timeout=max(1, int(expires - now) + 1))
     return response
 
 
-def max_age_until(next_change):
+def max_age_until(next_change, ceiling=None):
     """`max-age` for a public response: never past `next_change` (epoch seconds or None)."""
-    ceiling = settings.HTTP_MAX_AGE
+    ceiling = settings.HTTP_MAX_AGE if ceiling is None else ceiling
     if next_change is None:
         return ceiling
     return max(0, min(ceiling, int(next_change - clock.now().timestamp())))
 
 
-def finish(response, *, etag, last_modified, next_change):
+def finish(response, *, etag, last_modified, next_change, max_age):
     """ETag, Last-Modified and a public Cache-Control whose max-age stops at the next switch."""
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(response, public=True, max_age=max_age_until(next_change))
+    patch_cache_control(response, public=True, max_age=max_age_until(next_change, max_age))
     return response
 
 
@@ -136,7 +148,7 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES)
+        self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES) + ("/api/",)
 
     def __call__(self, request):
         if request.method in ("GET", "HEAD") and request.path.startswith(self.prefixes):

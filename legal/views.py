@@ -5,7 +5,7 @@ import re
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -72,14 +72,9 @@ class ReaderPage(TemplateView):
         changes = [v.published_at for v in versions if v.published_at]
         changes += [v.withdrawn_at for v in versions if v.withdrawn_at]
         changes += [v.effective_at for v in versions if v.is_in_effect_at(now)]
-        previous = {}
-        numbered = sorted((v for v in versions if v.status == v.Status.PUBLISHED), key=lambda v: v.number)
-        for older, newer in zip(numbered, numbered[1:], strict=False):
-            previous[newer.number] = older.number
         context.update(
             document=document,
             versions=versions,
-            previous_numbers=previous,
             current=in_effect,
             scheduled=scheduled[0] if scheduled else None,
             next_change=scheduled[0].effective_at if scheduled else None,
@@ -174,23 +169,61 @@ def applied_on(request, version):
 
 
 class HistoryView(ReaderPage):
-    """Every version of a document that was ever published, scheduled ones first."""
+    """Every version of a document that was ever published, scheduled ones first.
+
+    Paged (HISTORY_PAGE_SIZE a page, `?page=N`) so a long history stays a small page. Each
+    row carries the pk of the version in effect and the next switch, so a page knows both
+    without a second query.
+    """
 
     template_name = "legal/history.html"
+    page_size = 50
+
+    def page_number(self):
+        raw = self.request.GET.get("page", "1")
+        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0):
+            raise Http404
+        return int(raw)
 
     def get_versions(self, slug, at):
-        deferred = [f"{base}_{code}" for base in ("body", "body_html", "sections") for code in ("vi", "en")]
-        return _published_of(slug).listed().defer("body", "body_html", "sections", *deferred)
+        heavy = ("body", "body_html", "sections")
+        deferred = [f"{base}_{code}" for base in heavy for code in settings.MODELTRANSLATION_LANGUAGES]
+        of_document = DocumentVersion.objects.filter(document__slug=slug)
+        upcoming = Q(status=DocumentVersion.Status.PUBLISHED, effective_at__gt=at)
+        rows = (
+            _published_of(slug)
+            .listed()
+            .defer(*heavy, *deferred)
+            .annotate(
+                is_upcoming=Case(When(upcoming, then=Value(1)), default=Value(0)),
+                current_pk=Subquery(of_document.in_effect(at).values("pk")),
+                next_switch=Subquery(of_document.scheduled(at).values("effective_at")[:1]),
+            )
+            .order_by("-is_upcoming", "-number")
+        )
+        start = (self.page_number() - 1) * self.page_size
+        return rows[start : start + self.page_size + 1]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        now = context["now"]
-        context["history"] = sorted(
-            context["versions"],
-            key=lambda v: (v.effective_at > now and v.status == v.Status.PUBLISHED, v.number),
-            reverse=True,
+        rows = context["versions"]
+        first = rows[0]
+        slug = self.kwargs["slug"]
+        published = [v for v in rows if v.status == v.Status.PUBLISHED]
+        for newer, older in zip(published, published[1:], strict=False):
+            newer.compare_url = reverse("legal:compare", kwargs={"slug": slug, "a": older.number, "b": newer.number})
+        for version in published:
+            if not hasattr(version, "compare_url") and version.number > 1:
+                version.compare_url = reverse("legal:changes", kwargs={"slug": slug, "number": version.number})
+        context.update(
+            history=rows[: self.page_size],
+            compare_default=(published[1].number, published[0].number) if len(published) > 1 else None,
+            page="history",
+            page_number=self.page_number(),
+            has_next_page=len(rows) > self.page_size,
+            current_pk=first.current_pk,
+            next_change=first.next_switch,
         )
-        context["page"] = "history"
         return context
 
 

@@ -1,6 +1,8 @@
 """The JSON API: current, scheduled and past versions, `?at=`, errors, ETag/304, Cache-Control, CORS."""
 
 import hashlib
+import json
+from datetime import timedelta
 
 import pytest
 
@@ -147,9 +149,10 @@ def test_etag_and_conditional_get(client, terms):
     assert client.get(API, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
 
 
-def test_the_etag_changes_when_a_version_is_published(client, terms):
+def test_the_etag_changes_when_a_version_is_published(client, terms, django_capture_on_commit_callbacks):
     before = client.get(API)["ETag"]
-    make_version(terms.document, effective_at=site_time(2026, 12, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        make_version(terms.document, effective_at=site_time(2026, 12, 1))
     response = client.get(API, HTTP_IF_NONE_MATCH=before)
     assert response.status_code == 200 and response["ETag"] != before
 
@@ -185,3 +188,16 @@ def test_other_methods_are_refused_in_json(client, terms, method):
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD, OPTIONS"
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_the_version_list_is_paged(client, terms, settings):
+    for minute in range(1, 55):
+        make_version(terms.document, effective_at=site_time(2026, 12, 1) + timedelta(minutes=minute))
+    first = get_json(client)
+    assert [v["number"] for v in first["versions"]][:2] == [55, 54] and len(first["versions"]) == 50
+    assert first["versions_page"] == 1
+    assert first["versions_next_page"] == f"{settings.SITE_URL}/api/documents/terms-of-service/?page=2"
+    second = json.loads(client.get(API, {"page": 2}).content)
+    assert [v["number"] for v in second["versions"]] == [5, 4, 3, 2, 1] and second["versions_next_page"] is None
+    assert client.get(API, {"page": 3}).status_code == 404
+    assert client.get(API, {"page": "x"}).status_code == 400

@@ -24,7 +24,7 @@ def scheduled(terms):
     return make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0), summary="Section 2 amended")
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", PAGES + ["/api/documents/terms-of-service/", "/en/terms-of-service/compare/1/2/"])
 def test_document_pages_cost_one_query_cold_and_none_warm(
     client, scheduled, path, django_assert_max_num_queries, django_assert_num_queries
 ):

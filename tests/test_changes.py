@@ -1,5 +1,6 @@
 """What changed and what applied when: redline, upcoming notices, point in time, hashes."""
 
+import datetime
 import hashlib
 import re
 
@@ -271,3 +272,20 @@ def test_both_languages_are_downloadable_from_either_page(client, terms):
 @pytest.mark.parametrize("path", ["versions/1/fr.md", "versions/2/vi.md", "versions/1/vi.txt", "versions/1/../1/vi.md"])
 def test_bad_downloads_are_404(client, terms, path):
     assert client.get(f"/en/terms-of-service/{path}").status_code == 404
+
+
+def test_long_history_is_paged_and_each_row_compares_with_its_previous(client, terms, clock):
+    for day in range(1, 56):
+        make_version(terms.document, effective_at=site_time(2026, 11, 24, 12, 0) + datetime.timedelta(minutes=day))
+    clock.move_to(site_time(2026, 11, 25, 0, 0))
+    first = client.get("/en/terms-of-service/versions/").content.decode()
+    assert first.count('class="history-item"') == 50
+    assert 'href="?page=2"' in first and 'rel="prev"' not in first
+    assert 'href="/en/terms-of-service/compare/55/56/"' in first
+    # The last row of a page links through the "previous" redirect, which finds version 6.
+    assert 'href="/en/terms-of-service/versions/7/changes/"' in first or "compare/6/7/" in first
+    second = client.get("/en/terms-of-service/versions/?page=2").content.decode()
+    assert second.count('class="history-item"') == 6 and 'rel="prev"' in second and 'rel="next"' not in second
+    assert 'value="55"' in first and 'value="56"' in first
+    for bad in ("3", "0", "-1", "abc", "１", "99999999"):
+        assert client.get("/en/terms-of-service/versions/", {"page": bad}).status_code == 404

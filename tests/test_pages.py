@@ -150,3 +150,16 @@ def test_document_without_a_version_in_effect_is_404(client, terms, clock):
 def test_index_lists_documents_in_effect(client, terms):
     response = client.get("/en/")
     assert '<a href="/en/terms-of-service/">Terms of Service</a>' in response.content.decode()
+
+
+@pytest.mark.parametrize(("language", "heading"), [("vi", "Đã xảy ra lỗi"), ("en", "Something went wrong")])
+def test_500_page_is_localised_and_leaks_nothing(rf, language, heading):
+    from django.utils import translation
+    from django.views.defaults import server_error
+
+    with translation.override(language):
+        response = server_error(rf.get(f"/{language}/terms-of-service/"))
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert f'<html lang="{language}">' in page and heading in page
+    assert "Traceback" not in page and "site.css" in page
