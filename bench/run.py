@@ -92,6 +92,23 @@ print(publish_version(draft).number)
 """
 
 
+DIFF = r"""
+import statistics, time, django
+django.setup()
+from legal.diffing import compare_versions
+from legal.models import DocumentVersion
+versions = DocumentVersion.objects.published().order_by("number")
+old, new = versions.first(), versions.last()
+timings = []
+for _ in range(200):
+    for code in ("vi", "en"):
+        start = time.perf_counter()
+        compare_versions(old, new, code)
+        timings.append((time.perf_counter() - start) * 1000)
+print(f"{statistics.median(timings):.2f} {max(timings):.2f}")
+"""
+
+
 def run_python(code, env, *args):
     result = subprocess.run([PYTHON, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode:
@@ -199,6 +216,7 @@ def main():
     print(f"bench: database with the bundled Terms and {args.versions} generated versions ...", flush=True)
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     latest = int(run_python(GENERATE, env, str(args.versions)))
+    diff_median, diff_max = map(float, run_python(DIFF, env).split())
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -273,8 +291,13 @@ def main():
         f"Worker memory (all workers): peak {memory['peak_mib']:.1f} MiB; "
         f"median {memory['first_quarter_mib']:.1f} MiB in the first quarter, {memory['last_quarter_mib']:.1f} MiB in the last."
     )
+    print(
+        f"Redline of version 1 against version {latest} (one language, in-process): "
+        f"median {diff_median:.2f} ms, slowest of 400 {diff_max:.2f} ms."
+    )
     if args.json:
-        Path(args.json).write_text(json.dumps({"pages": results, "load": load, "memory": memory}, indent=2))
+        summary = {"pages": results, "load": load, "memory": memory, "diff_ms": [diff_median, diff_max]}
+        Path(args.json).write_text(json.dumps(summary, indent=2))
     shutil.rmtree(workdir, ignore_errors=True)
     failed = load["non_2xx"] or load["errors"] or not switched
     sys.exit(1 if failed else 0)
