@@ -283,3 +283,32 @@ def test_reader_pages_have_no_accessibility_violations(new_page, second_version,
             if results.violations_count:
                 reports.append(f"{path.format(lang=lang)} ({scheme}):\n{results.generate_report()}")
     assert not reports, "\n\n".join(reports)
+
+
+def test_admin_language_tabs_work_with_packaged_jquery_ui_and_no_csp_violation(new_page, site, version_1):
+    """The tabbed translation editor loads jQuery UI from our own origin and shows one tab per language."""
+    from django.contrib.auth.models import Group, User
+
+    from legal.publishing import new_draft_from
+
+    editor = User.objects.create_user("editor", password="a-long-editor-password", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Legal editors"))
+    draft = new_draft_from(version_1)
+    page = new_page(locale="en-US")
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.goto("/admin/login/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", "a-long-editor-password")
+    page.click("input[type=submit]")
+    page.goto(f"/admin/legal/documentversion/{draft.pk}/change/")
+    expect(page.locator(".ui-tabs-nav").first).to_be_visible()
+    # One tab per language around each translated field; switch the body's tabs both ways.
+    for shown, hidden in (("vi", "en"), ("en", "vi")):
+        panel = page.locator(".ui-tabs-panel", has=page.locator(f"#id_body_{shown}"))
+        page.locator(f'.ui-tabs-nav a[href="#{panel.get_attribute("id")}"]').click()
+        expect(page.locator(f"#id_body_{shown}")).to_be_visible()
+        expect(page.locator(f"#id_body_{hidden}")).to_be_hidden()
+    assert page.locator("#id_body_en").evaluate("e => getComputedStyle(e).fontFamily").startswith("ui-monospace")
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    assert all(urlsplit(url).netloc == urlsplit(site).netloc for url in page.requests)

@@ -163,3 +163,18 @@ def test_500_page_is_localised_and_leaks_nothing(rf, language, heading):
     assert response.status_code == 500
     assert f'<html lang="{language}">' in page and heading in page
     assert "Traceback" not in page and "site.css" in page
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_document_page_weighs_under_40_kb_compressed(client, terms, language):
+    """HTML + CSS + JS of the document page, gzip-compressed as they are served."""
+    import gzip
+
+    page = client.get(f"/{language}/terms-of-service/").content
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js))"', page.decode())
+    assert any(a.endswith(".css") for a in assets) and any(a.endswith(".js") for a in assets)
+    total = len(gzip.compress(page))
+    for asset in assets:
+        response = client.get(asset)
+        total += len(gzip.compress(b"".join(response.streaming_content)))
+    assert total < 40 * 1024, total
