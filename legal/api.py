@@ -21,7 +21,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from . import caching, clock
-from .models import DocumentVersion, language_codes
+from .models import DocumentVersion, in_effect_among, language_codes, scheduled_among
 
 # A client may reuse an answer this long, or less when a scheduled version takes effect sooner.
 MAX_AGE = 60
@@ -95,11 +95,6 @@ def document_json(document):
     }
 
 
-def in_effect_among(published, at):
-    """The QuerySet's in_effect() rule, applied to versions already loaded."""
-    return max((v for v in published if v.effective_at <= at), key=lambda v: v.effective_at, default=None)
-
-
 def _cors(response):
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Expose-Headers"] = "ETag"
@@ -140,8 +135,8 @@ class DocumentAPIView(View):
             return error_response(request, 404, "not_found", f"No published document has the slug {slug!r}.")
         document = published[0].document
         urls = history_urls(document)
-        upcoming = [v for v in published if v.effective_at > now]
-        scheduled = min(upcoming, key=lambda v: v.effective_at, default=None)
+        upcoming = scheduled_among(published, now)
+        scheduled = upcoming[0] if upcoming else None
         if "at" in request.GET:
             try:
                 at = parse_instant(request.GET["at"])

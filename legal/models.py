@@ -71,6 +71,17 @@ def frozen_field_names():
     return names
 
 
+def in_effect_among(versions, at):
+    """`DocumentVersionQuerySet.in_effect()` for versions already loaded (no query)."""
+    return max((v for v in versions if v.is_in_effect_at(at)), key=lambda v: v.effective_at, default=None)
+
+
+def scheduled_among(versions, at):
+    """`DocumentVersionQuerySet.scheduled()` for versions already loaded, soonest first."""
+    upcoming = (v for v in versions if v.status == DocumentVersion.Status.PUBLISHED and v.effective_at > at)
+    return sorted(upcoming, key=lambda v: v.effective_at)
+
+
 class DocumentVersionQuerySet(models.QuerySet):
     def published(self):
         """Versions the public may read: published, whether in effect, past or scheduled."""

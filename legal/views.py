@@ -18,7 +18,7 @@ from django.views.generic import TemplateView
 
 from . import caching, clock
 from .diffing import compare_versions
-from .models import Document, DocumentVersion
+from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 
 
 @require_safe
@@ -64,11 +64,8 @@ class ReaderPage(TemplateView):
         if not versions:
             raise Http404
         document = versions[0].document
-        in_effect = max((v for v in versions if v.is_in_effect_at(now)), key=lambda v: v.effective_at, default=None)
-        scheduled = sorted(
-            (v for v in versions if v.status == v.Status.PUBLISHED and v.effective_at > now),
-            key=lambda v: v.effective_at,
-        )
+        in_effect = in_effect_among(versions, now)
+        scheduled = scheduled_among(versions, now)
         changes = [v.published_at for v in versions if v.published_at]
         changes += [v.withdrawn_at for v in versions if v.withdrawn_at]
         changes += [v.effective_at for v in versions if v.is_in_effect_at(now)]
