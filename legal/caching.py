@@ -64,8 +64,13 @@ class CachedPage:
 
 
 def page_key(request):
-    query = "&".join(f"{name}={request.GET.get(name, '')[:64]}" for name in KEY_PARAMETERS)
-    raw = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
+    query = ""
+    if request.META.get("QUERY_STRING"):
+        query = "&".join(f"{name}={request.GET.get(name, '')[:64]}" for name in KEY_PARAMETERS)
+    # The raw Host header, not get_host(): pages are only ever stored by views, which validate
+    # the host (ALLOWED_HOSTS) when they build absolute URLs, so a forged host finds nothing.
+    host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+    raw = f"{request.scheme}://{host}{request.path}?{query}"
     return "legal:page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
