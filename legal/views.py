@@ -155,14 +155,23 @@ class VersionView(VersionTextMixin, ReaderPage):
         return context
 
 
+def end_of_day(day):
+    """The last instant of `day` in the site's time zone (Asia/Ho_Chi_Minh)."""
+    midnight = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+    return midnight - datetime.timedelta(microseconds=1)
+
+
 def applied_on(request, version):
-    """The day named by `?on=` when this version was in effect at its end, else None."""
+    """The day named by `?on=` if this version was the one in effect at its end, else None.
+
+    Only the point-in-time redirect adds `?on=`; the extra query runs only then.
+    """
     try:
         day = datetime.date.fromisoformat(request.GET.get("on", ""))
     except ValueError:
         return None
-    end = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
-    return day if version.effective_at < end else None
+    in_effect = DocumentVersion.objects.filter(document=version.document_id).in_effect(end_of_day(day))
+    return day if in_effect.values_list("pk", flat=True).first() == version.pk else None
 
 
 class HistoryView(ReaderPage):
@@ -277,10 +286,8 @@ def point_in_time(request, slug, day):
         date = datetime.date.fromisoformat(day)
     except ValueError:
         raise Http404
-    end_of_day = timezone.make_aware(datetime.datetime.combine(date + datetime.timedelta(days=1), datetime.time()))
-    instant = end_of_day - datetime.timedelta(microseconds=1)
     versions = DocumentVersion.objects.filter(document__slug=slug)
-    version = versions.in_effect(instant).select_related("document").first()
+    version = versions.in_effect(end_of_day(date)).select_related("document").first()
     if version is None:
         document = Document.objects.filter(slug=slug).first()
         if document is None:

@@ -289,3 +289,9 @@ def test_long_history_is_paged_and_each_row_compares_with_its_previous(client, t
     assert 'value="55"' in first and 'value="56"' in first
     for bad in ("3", "0", "-1", "abc", "１", "99999999"):
         assert client.get("/en/terms-of-service/versions/", {"page": bad}).status_code == 404
+
+
+def test_applied_on_notice_is_only_shown_when_true(client, three_versions):
+    # Version 1 was superseded at noon on 24 November: it did not apply at the end of the 30th.
+    assert "applied on" not in text_of(client.get("/en/terms-of-service/versions/1/?on=2026-11-30"))
+    assert "applied on" in text_of(client.get("/en/terms-of-service/versions/2/?on=2026-11-30"))
