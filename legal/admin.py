@@ -264,7 +264,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     @staticmethod
     def _preview_context(version, language):
-        from .views import VersionTextMixin
+        from .views import version_text_context
 
         now = clock.now()
         current = version.document.versions.in_effect(now).first()
@@ -276,7 +276,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             "page": "preview",
             "language": language,
         }
-        context.update(VersionTextMixin().text_context(version, current))
+        context.update(version_text_context(version, current))
         context["is_superseded"] = False
         return context
 

@@ -19,7 +19,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from django.utils.text import slugify
 
-from .sanitizer import sanitize_html
+from .sanitizer import ID_PATTERN, sanitize_html
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
@@ -38,7 +38,6 @@ RESERVED_IDS = frozenset(
 
 LIST_ITEM = re.compile(r"^ {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]+\S")
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
-ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 TOC_LEVELS = (2, 3)
 
@@ -148,7 +147,7 @@ class _Sections(Treeprocessor):
             if (
                 self.section_ids is not None
                 and position < len(self.section_ids)
-                and ID.match(str(self.section_ids[position]))
+                and ID_PATTERN.match(str(self.section_ids[position]))
             ):
                 candidate = self.section_ids[position]
             elif el.get("id"):

@@ -82,26 +82,24 @@ class ReaderPage(TemplateView):
         return context
 
 
-class VersionTextMixin:
-    """Adds what the document and version pages show of one version's text."""
-
-    def text_context(self, version, current):
-        language = get_language()
-        shown, title, body_html, sections = version.text_for(language)
-        return {
-            "version": version,
-            "shown_language": shown,
-            "is_fallback": shown != language,
-            "version_title": title,
-            "body_html": body_html,
-            "toc": [s for s in sections if s.level in (2, 3)],
-            "is_superseded": current is not None and version.effective_at < current.effective_at,
-            "version_hashes": [
-                (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
-                for code in settings.MODELTRANSLATION_LANGUAGES
-                if getattr(version, f"body_sha256_{code}")
-            ],
-        }
+def version_text_context(version, current):
+    """What a page shows of one version's text in the active language (also the admin preview)."""
+    language = get_language()
+    shown, title, body_html, sections = version.text_for(language)
+    return {
+        "version": version,
+        "shown_language": shown,
+        "is_fallback": shown != language,
+        "version_title": title,
+        "body_html": body_html,
+        "toc": [s for s in sections if s.level in (2, 3)],
+        "is_superseded": current is not None and version.effective_at < current.effective_at,
+        "version_hashes": [
+            (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
+            for code in settings.MODELTRANSLATION_LANGUAGES
+            if getattr(version, f"body_sha256_{code}")
+        ],
+    }
 
 
 def _published_of(slug):
@@ -112,7 +110,7 @@ def _in_effect_pk(slug, at):
     return DocumentVersion.objects.filter(document__slug=slug).in_effect(at).values("pk")
 
 
-class DocumentView(VersionTextMixin, ReaderPage):
+class DocumentView(ReaderPage):
     """The canonical address: the version in effect now."""
 
     template_name = "legal/document.html"
@@ -126,12 +124,12 @@ class DocumentView(VersionTextMixin, ReaderPage):
         context = super().get_context_data(**kwargs)
         if context["current"] is None:
             raise Http404
-        context.update(self.text_context(context["current"], context["current"]))
+        context.update(version_text_context(context["current"], context["current"]))
         context["page"] = "document"
         return context
 
 
-class VersionView(VersionTextMixin, ReaderPage):
+class VersionView(ReaderPage):
     """The permanent page of one published version."""
 
     template_name = "legal/document.html"
@@ -149,7 +147,7 @@ class VersionView(VersionTextMixin, ReaderPage):
         version = next((v for v in context["versions"] if v.number == number), None)
         if version is None:
             raise Http404
-        context.update(self.text_context(version, context["current"]))
+        context.update(version_text_context(version, context["current"]))
         context["page"] = "version"
         context["applied_on"] = applied_on(self.request, version)
         return context
@@ -273,7 +271,8 @@ class CompareView(ReaderPage):
             old=old,
             new=new,
             reverse=old.effective_at > new.effective_at,
-            redline=compare_versions(old, new, language),
+            # Comparing a version with itself gets the "nothing to compare" page, not a diff.
+            redline=compare_versions(old, new, language) if old != new else None,
             page="compare",
         )
         return context
