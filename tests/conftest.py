@@ -1,11 +1,15 @@
 """Shared fixtures: the bundled Terms, versions built through the real publishing code."""
 
 import datetime
+import re
+import subprocess
+import sys
 import zoneinfo
 
 import pytest
 import time_machine
 
+from django.conf import settings
 from django.core.cache import cache
 
 from legal.importing import load_bundled_terms
@@ -105,3 +109,27 @@ def make_version(
     if publish:
         version = publish_version(version, user=user, at=at)
     return version
+
+
+def text_of(response):
+    """The visible text of an HTML response, tags removed and white space folded."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def run_django(argv, **environment):
+    """Run `python argv...` in the project folder with a clean environment (a real process).
+
+    For what only a fresh process shows: settings read from the environment, a database
+    that cannot be reached, a command's exit code. `environment` is added to PATH and
+    DJANGO_SETTINGS_MODULE=tests.settings.
+    """
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "tests.settings", **environment}
+    return subprocess.run(
+        [sys.executable, *argv], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def public_site_url(settings):
+    """SITE_URL as production sets it, for links in emails and the API."""
+    settings.SITE_URL = "https://terms.sigma.video"

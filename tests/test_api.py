@@ -11,14 +11,9 @@ from legal.publishing import withdraw_version
 from legal.rendering import split_front_matter
 from tests.conftest import make_version, site_time
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
 
 API = "/api/documents/terms-of-service/"
-
-
-@pytest.fixture(autouse=True)
-def _site_url(settings):
-    settings.SITE_URL = "https://terms.sigma.video"
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 import gzip
 import json
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from legal.publishing import withdraw_version
-from tests.conftest import START, make_version, site_time
+from tests.conftest import START, make_version, run_django, site_time
 
 pytestmark = pytest.mark.django_db
 
@@ -127,12 +125,5 @@ def test_healthz_503_when_the_database_is_unreachable():
         "r = Client().get('/healthz');"
         "print(r.status_code, json.loads(r.content)['database'])"
     )
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
-    )
+    result = run_django(["-c", script], DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere")
     assert result.stdout.strip() == "503 unreachable", result.stderr[-2000:]

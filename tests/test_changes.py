@@ -10,13 +10,9 @@ import pytest
 from legal.diffing import compare_html, diff_words
 from legal.publishing import withdraw_version
 from legal.rendering import render_markdown
-from tests.conftest import make_version, site_time
+from tests.conftest import make_version, site_time, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response):
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def html(markdown):

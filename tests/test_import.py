@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from legal.importing import BUNDLED_DIR
 from legal.models import Document, DocumentVersion
-from tests.conftest import site_time
+from tests.conftest import run_django, site_time
 
 pytestmark = pytest.mark.django_db
 
@@ -136,15 +136,10 @@ def test_non_utf8_file(tmp_path):
 
 
 def test_command_exits_non_zero_from_the_shell(tmp_path):
-    import subprocess
-    import sys
-
-    from django.conf import settings
-
-    result = subprocess.run(
-        [sys.executable, "manage.py", "import_version", str(tmp_path / "x.vi.md"), "--document", "x"],
-        cwd=settings.BASE_DIR, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
-    )  # fmt: skip
+    result = run_django(
+        ["manage.py", "import_version", str(tmp_path / "x.vi.md"), "--document", "x"],
+        DJANGO_SETTINGS_MODULE="sigma_terms.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"CommandError: {tmp_path / 'x.vi.md'}: no such file"]

@@ -18,14 +18,9 @@ from legal.subscriptions import Notification, Subscription
 from tests.conftest import START, make_version, site_time
 from tests.smtp import CollectingHandler, closed_port, smtp_server
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
 
 DECEMBER = site_time(2026, 12, 1)
-
-
-@pytest.fixture(autouse=True)
-def _site_url(settings):
-    settings.SITE_URL = "https://terms.sigma.video"
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import re
 import html5lib
 import pytest
 
-from tests.conftest import make_version, site_time
+from tests.conftest import make_version, site_time, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -14,10 +14,6 @@ def parse(response):
     """Parse as a browser would; html5lib raises on the first well-formedness error."""
     parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
     return parser.parse(response.content.decode())
-
-
-def text_of(response):
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,16 @@
 
 import hashlib
 import json
-import subprocess
-import sys
 from io import StringIO
 
 import pytest
 
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from legal import db_triggers
 from legal.publishing import withdraw_version
-from tests.conftest import make_version, site_time
+from tests.conftest import make_version, run_django, site_time
 
 pytestmark = pytest.mark.django_db
 
@@ -113,21 +110,9 @@ def test_dumpdata_loaddata_round_trip_preserves_every_hash(terms, tmp_path):
         for v in json.loads(dump.read_text())
         if v["model"] == "legal.documentversion"
     )
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
-    }
 
     def manage(*args):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = run_django(["manage.py", *args], DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
         assert result.returncode == 0, result.stderr[-2000:]
         return result.stdout
 

@@ -1,14 +1,14 @@
 """Headers, settings, admin protection and redirects that never leave the site."""
 
 import logging
-import subprocess
-import sys
 
 import pytest
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
+
+from tests.conftest import run_django
 
 pytestmark = pytest.mark.django_db
 
@@ -63,14 +63,9 @@ def test_hsts_and_secure_cookies_are_off_for_plain_http(client, terms):
 
 
 def run_check_deploy(extra_env):
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "sigma_terms.settings", **extra_env}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return run_django(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **{"DJANGO_SETTINGS_MODULE": "sigma_terms.settings", **extra_env},
     )
 
 
@@ -97,27 +92,16 @@ def test_https_block_switches_on_together():
         "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
         " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
     )
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DJANGO_SETTINGS_MODULE": "sigma_terms.settings",
-        "DJANGO_HTTPS": "1",
-        "DJANGO_SECRET_KEY": "k" * 60,
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    out = run_django(
+        ["-c", script], DJANGO_SETTINGS_MODULE="sigma_terms.settings", DJANGO_HTTPS="1", DJANGO_SECRET_KEY="k" * 60
     ).stdout
     assert out.split() == ["True", "63072000", "True", "True", "True"]
 
 
 def test_admin_url_comes_from_the_environment():
     script = "import django;django.setup();from django.urls import reverse;print(reverse('admin:index'))"
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DJANGO_SETTINGS_MODULE": "sigma_terms.settings",
-        "DJANGO_ADMIN_URL": "back-office/",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    out = run_django(
+        ["-c", script], DJANGO_SETTINGS_MODULE="sigma_terms.settings", DJANGO_ADMIN_URL="back-office/"
     ).stdout
     assert out.strip() == "/back-office/"
 
