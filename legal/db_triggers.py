@@ -9,6 +9,7 @@ legal_documentversion must call `install` again; tests/test_records.py checks th
 
 FROZEN_COLUMNS = [
     "document_id", "number", "effective_at", "change_kind", "published_at", "published_by_id",
+    "notice_from", "reissue_of_id",
     "title", "title_vi", "title_en", "summary", "summary_vi", "summary_en",
     "body", "body_vi", "body_en", "body_sha256", "body_sha256_vi", "body_sha256_en",
 ]  # fmt: skip

@@ -58,7 +58,9 @@ class Document(models.Model):
 
 # Columns that make up the legal record: once a version leaves the draft state they never
 # change (the admin, the model, the QuerySet and database triggers all refuse).
-FROZEN_BASE_FIELDS = ("document", "number", "effective_at", "change_kind", "published_at", "published_by")
+FROZEN_BASE_FIELDS = (
+    "document", "number", "effective_at", "change_kind", "published_at", "published_by", "notice_from", "reissue_of",
+)  # fmt: skip
 TRANSLATED_CONTENT_FIELDS = ("title", "summary", "body", "body_sha256")
 TRANSLATED_RENDERED_FIELDS = ("body_html", "sections")
 
@@ -180,6 +182,21 @@ class DocumentVersion(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, editable=False,
         related_name="+", verbose_name=_("withdrawn by"),
     )  # fmt: skip
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+    withdrawal_reissue_planned = models.BooleanField(_("to be re-issued"), default=False, editable=False)
+    # Where a draft's text came from: "new draft from version N" sets based_on = N; a
+    # re-issue of a withdrawn version N rebased on M sets reissue_of = N and based_on = M.
+    based_on = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("drafted from"),
+    )  # fmt: skip
+    reissue_of = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="reissues", verbose_name=_("re-issue of"),
+    )  # fmt: skip
+    # The instant the notice period of this version counts from: its publication, or the
+    # publication of the withdrawn version it re-issues unchanged but for the urgent edits.
+    notice_from = models.DateTimeField(_("notice given from"), null=True, blank=True, editable=False)
 
     objects = DocumentVersionQuerySet.as_manager()
 

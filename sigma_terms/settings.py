@@ -188,6 +188,10 @@ else:
 # Whole-page cache (legal/caching.py): a stored page lives until its document's next
 # scheduled switch, at most PAGE_CACHE_SECONDS; a per-process cache, which a publish in
 # another process cannot reach, keeps pages at most PAGE_CACHE_LOCAL_SECONDS.
+# A version takes effect no sooner than this many seconds after it is published. Every cache
+# lifetime and max-age is at most this long, so which version is in effect never depends on a
+# cache being invalidated: a page cached just before a publish expires before the switch.
+PUBLISH_LEAD_SECONDS = int(os.environ.get("PUBLISH_LEAD_SECONDS", "300"))
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
 PAGE_CACHE_LOCAL_SECONDS = 5
 # Ceiling of Cache-Control max-age on public responses (also capped by the next switch).
