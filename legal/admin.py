@@ -10,24 +10,26 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .diffing import compare_versions
-from .models import Document, DocumentVersion, language_codes
+from .models import Document, DocumentVersion, PublicState, language_codes
 from .publishing import (
+    WITHDRAWAL_REASON_MAX_LENGTH,
     PublishingError,
     new_draft_from,
     plan_publish,
     publish_version,
+    rebase_draft,
+    reissue_draft,
     withdraw_problems,
     withdraw_version,
 )
@@ -54,50 +56,36 @@ class DocumentAdmin(TabbedDjangoJqueryTranslationAdmin):
         return super().has_delete_permission(request, obj)
 
 
-def version_state(version, now):
-    """draft, scheduled, in effect, superseded or withdrawn, as the list shows it."""
-    if version.status == DocumentVersion.Status.DRAFT:
-        return "draft"
-    if version.status == DocumentVersion.Status.WITHDRAWN:
-        return "withdrawn"
-    if version.effective_at > now:
-        return "scheduled"
-    current_pk = getattr(version, "current_pk", None)
-    if current_pk is None:
-        current = version.document.versions.in_effect(now).first()
-        current_pk = current.pk if current else None
-    return "in effect" if current_pk == version.pk else "superseded"
-
-
-STATE_LABELS = {
-    "draft": _("Draft"),
-    "scheduled": _("Scheduled"),
-    "in effect": _("In effect"),
-    "superseded": _("Superseded"),
-    "withdrawn": _("Withdrawn"),
-}
-
-
 class StateFilter(admin.SimpleListFilter):
+    """Filter by public state, answered by `DocumentVersionQuerySet.with_public_state()`."""
+
     title = _("status")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return list(STATE_LABELS.items())
+        return PublicState.choices
 
     def queryset(self, request, queryset):
-        now = clock.now()
-        published = Q(status=DocumentVersion.Status.PUBLISHED)
-        filters = {
-            "draft": Q(status=DocumentVersion.Status.DRAFT),
-            "withdrawn": Q(status=DocumentVersion.Status.WITHDRAWN),
-            "scheduled": published & Q(effective_at__gt=now),
-            "in effect": published & Q(pk=models.F("current_pk")),
-            "superseded": published & Q(effective_at__lte=now) & ~Q(pk=models.F("current_pk")),
-        }
-        if self.value() in filters:
-            return queryset.filter(filters[self.value()])
+        if self.value() in PublicState.values:
+            return queryset.filter(state=self.value())
         return queryset
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for withdrawal"),
+        widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
+        max_length=WITHDRAWAL_REASON_MAX_LENGTH,
+        help_text=_("Shown on the version's page, in its feed entry and API object, and emailed to subscribers."),
+    )
+    reissue = forms.BooleanField(
+        label=_("The text is to be re-issued later"),
+        required=False,
+        help_text=_(
+            "For example, to let an urgent change take effect first. Subscribers are told; "
+            "make the new draft with “Re-issue as a new draft” once the urgent change is published."
+        ),
+    )
 
 
 @admin.register(DocumentVersion)
@@ -107,8 +95,8 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     search_fields = ("title_vi", "title_en")
     list_select_related = ("document", "published_by")
     fields = ("document", "change_kind", "effective_at", "title", "summary", "body")
-    readonly_info = ("number", "state", "published_at", "published_by", "withdrawn_at", "withdrawn_by",
-                     "created_by", "updated_by", "hashes")  # fmt: skip
+    readonly_info = ("number", "state", "based_on", "reissue_of", "published_at", "published_by", "notice_from",
+                     "withdrawn_at", "withdrawn_by", "withdrawal_reason", "created_by", "updated_by", "hashes")  # fmt: skip
     formfield_overrides = {models.TextField: {"widget": MarkdownTextarea}}
     change_form_template = "admin/legal/documentversion/change_form.html"
 
@@ -116,8 +104,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         css = {"all": ("legal/admin.css",)}
 
     def get_queryset(self, request):
-        in_effect = DocumentVersion.objects.filter(document=OuterRef("document")).in_effect(clock.now())
-        return super().get_queryset(request).annotate(current_pk=Subquery(in_effect.values("pk")))
+        return super().get_queryset(request).with_public_state(clock.now())
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
@@ -134,12 +121,12 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     # Published and withdrawn versions are a legal record: view only, never deleted.
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.status != DocumentVersion.Status.DRAFT:
+        if obj is not None and not obj.is_draft:
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status != DocumentVersion.Status.DRAFT:
+        if obj is not None and not obj.is_draft:
             return False
         return super().has_delete_permission(request, obj)
 
@@ -151,7 +138,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     @admin.display(description=_("status"))
     def state(self, obj):
-        return STATE_LABELS[version_state(obj, clock.now())]
+        return obj.public_state().label
 
     @admin.display(description=_("complete languages"))
     def languages(self, obj):
@@ -170,6 +157,8 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             path("<int:pk>/publish/", wrap(self.publish_view), name="legal_documentversion_publish"),
             path("<int:pk>/withdraw/", wrap(self.withdraw_view), name="legal_documentversion_withdraw"),
             path("<int:pk>/new-draft/", wrap(self.new_draft_view), name="legal_documentversion_new_draft"),
+            path("<int:pk>/reissue/", wrap(self.reissue_view), name="legal_documentversion_reissue"),
+            path("<int:pk>/rebase/", wrap(self.rebase_view), name="legal_documentversion_rebase"),
             path("<int:pk>/preview/<str:language>/", wrap(self.preview_view), name="legal_documentversion_preview"),
         ] + super().get_urls()
 
@@ -188,43 +177,44 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             "can_publish": request.user.has_perm(PUBLISH_PERMISSION),
             "can_add": self.has_add_permission(request),
             "languages": language_codes(),
-            "now": clock.now(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _confirm_then_change(self, request, pk, *, change, done_message, template, context):
+    def _confirm_then_change(self, request, pk, *, change, done_message, template, context, form_class=None):
         """GET shows a confirmation page; POST changes the state through legal.publishing.
 
         Publishing and withdrawing are one permission (publish_documentversion); a GET never
-        changes anything, and a refused change shows its problems on the same page.
+        changes anything, and a refused change shows its problems on the same page. With a
+        `form_class`, its cleaned data are passed to `change` as keyword arguments.
         """
         if not request.user.has_perm(PUBLISH_PERMISSION):
             raise PermissionDenied
         version = self._get(request, pk)
-        if request.method == "POST":
+        form = form_class(request.POST if request.method == "POST" else None) if form_class else None
+        if request.method == "POST" and (form is None or form.is_valid()):
             try:
-                version = change(version, user=request.user)
+                version = change(version, user=request.user, **(form.cleaned_data if form else {}))
             except PublishingError as exc:
                 for problem in exc.problems:
                     messages.error(request, problem)
                 return HttpResponseRedirect(request.path)
             messages.success(request, done_message % {"number": version.number})
             return HttpResponseRedirect(self._change_url(version))
-        if request.method != "GET":
+        if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
-        page = {**self.admin_site.each_context(request), "opts": self.model._meta, "version": version}
+        page = {**self.admin_site.each_context(request), "opts": self.model._meta, "version": version, "form": form}
         return TemplateResponse(request, template, {**page, **context(version)})
 
     def publish_view(self, request, pk):
         def context(version):
-            current = version.document.versions.in_effect().first()
+            plan = plan_publish(version)
             diffs = []
-            if current is not None and version.status == DocumentVersion.Status.DRAFT:
-                diffs = [(code, compare_versions(current, version, code)) for code in language_codes()]
+            if plan.follows is not None and version.is_draft:
+                diffs = [(code, compare_versions(plan.follows, version, code)) for code in language_codes()]
             return {
                 "title": gettext("Publish %(version)s") % {"version": version},
-                "plan": plan_publish(version),
-                "current": current,
+                "plan": plan,
+                "current": plan.follows,
                 "diffs": diffs,
             }
 
@@ -251,6 +241,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             done_message=gettext("Version %(number)s was withdrawn."),
             template="admin/legal/documentversion/withdraw.html",
             context=context,
+            form_class=WithdrawForm,
         )
 
     def new_draft_view(self, request, pk):
@@ -261,6 +252,62 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         draft = new_draft_from(self._get(request, pk), user=request.user)
         messages.success(request, gettext("A new draft was created from this version. Edit it below."))
         return HttpResponseRedirect(self._change_url(draft))
+
+    def reissue_view(self, request, pk):
+        """POST: a new draft with a withdrawn version's text, rebased on the latest published version."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        withdrawn = self._get(request, pk)
+        try:
+            draft, conflicts = reissue_draft(withdrawn, user=request.user)
+        except PublishingError as exc:
+            for problem in exc.problems:
+                messages.error(request, problem)
+            return HttpResponseRedirect(self._change_url(withdrawn))
+        messages.success(
+            request,
+            gettext("A new draft re-issues version %(number)s, rebased on version %(onto)s.")
+            % {"number": withdrawn.number, "onto": draft.based_on.number},
+        )
+        self._report_conflicts(request, conflicts)
+        return HttpResponseRedirect(self._change_url(draft))
+
+    def rebase_view(self, request, pk):
+        """POST: merge into a draft the changes of the versions published since it was made."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        draft = self._get(request, pk)
+        if not self.has_change_permission(request, draft):
+            raise PermissionDenied
+        try:
+            conflicts = rebase_draft(draft, user=request.user)
+        except PublishingError as exc:
+            for problem in exc.problems:
+                messages.error(request, problem)
+            return HttpResponseRedirect(self._change_url(draft))
+        draft.refresh_from_db()
+        messages.success(
+            request, gettext("The draft now builds on version %(number)s.") % {"number": draft.based_on.number}
+        )
+        self._report_conflicts(request, conflicts)
+        return HttpResponseRedirect(self._change_url(draft))
+
+    @staticmethod
+    def _report_conflicts(request, conflicts):
+        if conflicts:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)s passage was changed on both sides: both wordings are kept between <<<<<<< and "
+                    ">>>>>>> markers. Choose one and remove the markers before publishing.",
+                    "%(count)s passages were changed on both sides: both wordings are kept between <<<<<<< and "
+                    ">>>>>>> markers. Choose one and remove the markers before publishing.",
+                    conflicts,
+                )
+                % {"count": conflicts},
+            )
 
     @staticmethod
     def _preview_context(version, language):

@@ -6,8 +6,10 @@ headers. The API is for developers and is not localised: its error messages are 
 URLs in it are absolute on settings.SITE_URL, so the body does not depend on the host asked.
 """
 
+import datetime
 import hashlib
 import json
+import re
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -34,15 +36,29 @@ class InvalidInstant(ValueError):
     pass
 
 
+DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_instant(value):
-    """An aware datetime from ISO 8601 text; naive values are site time (Asia/Ho_Chi_Minh)."""
+    """An aware datetime from ISO 8601 text; naive values are site time (Asia/Ho_Chi_Minh).
+
+    Returns (instant, day): a date alone means the whole day in the site's time zone, as
+    on the pages' `/on/<date>/`, so the instant is its last microsecond and `day` is set.
+    """
+    value = value.strip()
     try:
-        parsed = parse_datetime(value.strip()) if len(value) <= 64 else None
-    except ValueError:  # well-formed but impossible, such as month 13
+        if DATE_ONLY.fullmatch(value):
+            day = datetime.date.fromisoformat(value)
+            return clock.day_span(day)[1], day
+        parsed = parse_datetime(value) if len(value) <= 64 else None
+        if parsed is not None:
+            parsed = make_aware(parsed) if is_naive(parsed) else parsed
+            parsed.astimezone(datetime.UTC)  # year 1 with a positive offset has no UTC instant
+    except (ValueError, OverflowError):  # well-formed but impossible: month 13, the calendar's edges
         parsed = None
     if parsed is None:
         raise InvalidInstant(value)
-    return make_aware(parsed) if is_naive(parsed) else parsed
+    return parsed, None
 
 
 def _iso(moment):
@@ -55,12 +71,20 @@ def _absolute(language, name, **kwargs):
 
 
 def version_json(version, history_urls):
-    """One version; `history_urls` maps each language to the document's history URL."""
-    return {
+    """One version; `history_urls` maps each language to the document's history URL.
+
+    `version` carries the `state`, `previous_number` and `next_number` annotations of
+    `with_public_state()` and `with_neighbours()`.
+    """
+    previous, following = version.neighbour_numbers()
+    data = {
         "number": version.number,
+        "status": version.public_state().value,
         "effective_at": _iso(version.effective_at),
         "published_at": _iso(version.published_at),
         "change_kind": version.change_kind,
+        "previous": previous,
+        "next": following,
         "languages": {
             code: {
                 "title": getattr(version, f"title_{code}"),
@@ -73,6 +97,9 @@ def version_json(version, history_urls):
             for code in language_codes()
         },
     }
+    if version.is_withdrawn:
+        data.update(withdrawn_at=_iso(version.withdrawn_at), reason=version.withdrawal_reason)
+    return data
 
 
 def history_urls(document):
@@ -124,13 +151,16 @@ class DocumentAPIView(View):
         if generation is None:
             _cached, generation = caching.get_page(request)
         now = clock.now()
-        published = list(
-            DocumentVersion.objects.published()
+        listed = list(
+            DocumentVersion.objects.listed()
             .filter(document__slug=slug)
+            .with_public_state(now)
+            .with_neighbours()
             .select_related("document")
             .defer(*HEAVY_FIELDS)
             .order_by("-number")
         )
+        published = [version for version in listed if version.is_published]
         if not published:
             return error_response(request, 404, "not_found", f"No published document has the slug {slug!r}.")
         document = published[0].document
@@ -139,11 +169,12 @@ class DocumentAPIView(View):
         scheduled = upcoming[0] if upcoming else None
         if "at" in request.GET:
             try:
-                at = parse_instant(request.GET["at"])
+                at, day = parse_instant(request.GET["at"])
             except InvalidInstant:
                 message = (
                     "'at' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00 "
-                    "(write '+' as %2B in a query string); without an offset it is read as Asia/Ho_Chi_Minh time."
+                    "(write '+' as %2B in a query string); without an offset it is read as Asia/Ho_Chi_Minh time. "
+                    "A date alone, such as 2026-11-24, means that whole day in Asia/Ho_Chi_Minh."
                 )
                 return error_response(request, 400, "invalid_at", message)
             version = in_effect_among(published, at)
@@ -152,24 +183,36 @@ class DocumentAPIView(View):
                 "at": _iso(at),
                 "version": version and version_json(version, urls),
             }
+            if day is not None:
+                by_pk = {v.pk: v for v in published}
+                data["date"] = day.isoformat()
+                data["during"] = [
+                    {
+                        "number": stretch.version.number,
+                        "from": _iso(stretch.start),
+                        "until": _iso(stretch.end),
+                        "version": version_json(by_pk[stretch.version.pk], urls),
+                    }
+                    for stretch in DocumentVersion.objects.filter(document=document).day_stretches(day)
+                ]
         else:
             page = request.GET.get("page", "1")
             if not (page.isascii() and page.isdigit() and 0 < len(page) < 6 and int(page) > 0):
                 return error_response(request, 400, "invalid_page", "'page' must be a whole number from 1.")
             start = (int(page) - 1) * PAGE_SIZE
-            listed = published[start : start + PAGE_SIZE]
-            if not listed:
+            shown = listed[start : start + PAGE_SIZE]
+            if not shown:
                 return error_response(request, 404, "no_such_page", f"There is no page {page} of versions.")
             current = in_effect_among(published, now)
             data = {
                 "document": document_json(document),
                 "current": current and version_json(current, urls),
                 "scheduled": scheduled and version_json(scheduled, urls),
-                "versions": [version_json(version, urls) for version in listed],
+                "versions": [version_json(version, urls) for version in shown],
                 "versions_page": int(page),
                 "versions_next_page": (
                     f"{settings.SITE_URL}{request.path}?page={int(page) + 1}"
-                    if start + PAGE_SIZE < len(published)
+                    if start + PAGE_SIZE < len(listed)
                     else None
                 ),
             }
@@ -180,7 +223,7 @@ class DocumentAPIView(View):
             request,
             response,
             generation=generation,
-            last_modified=max(v.published_at for v in published),
+            last_modified=max(v.withdrawn_at or v.published_at for v in listed),
             next_change=scheduled.effective_at if scheduled else None,
             max_age=MAX_AGE,
         )

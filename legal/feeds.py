@@ -1,7 +1,6 @@
 """Atom feed of a document's published versions, one feed per document and language."""
 
 from django.contrib.syndication.views import Feed
-from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -9,11 +8,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import clock
-from .models import Document, DocumentVersion
+from .models import Document
 
 
 class DocumentVersionsFeed(Feed):
-    """Every published version, scheduled ones included; withdrawn and draft ones never."""
+    """Every published version, scheduled ones included, and withdrawn ones marked (never drafts).
+
+    A withdrawn version keeps its entry, updated at its withdrawal, so a reader who saw it
+    announced learns that it will not take effect.
+    """
 
     feed_type = Atom1Feed
     author_name = "Sigma.video"
@@ -21,8 +24,7 @@ class DocumentVersionsFeed(Feed):
     item_guid_is_permalink = False
 
     def get_object(self, request, slug):
-        published = DocumentVersion.objects.published().filter(document=OuterRef("pk"))
-        return get_object_or_404(Document.objects.filter(Exists(published)), slug=slug)
+        return get_object_or_404(Document.objects.with_published_versions(), slug=slug)
 
     def title(self, document):
         return document.title
@@ -37,12 +39,14 @@ class DocumentVersionsFeed(Feed):
         return reverse("legal:feed", kwargs={"slug": document.slug})
 
     def items(self, document):
-        return document.versions.published().select_related("document").order_by("-number")
+        return document.versions.listed().with_public_state().select_related("document").order_by("-number")
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "now": clock.now()}
 
     def item_title(self, version):
+        if version.is_withdrawn:
+            return _("Version %(number)s (withdrawn, never in effect)") % {"number": version.number}
         return _("Version %(number)s") % {"number": version.number}
 
     def item_link(self, version):
@@ -56,4 +60,4 @@ class DocumentVersionsFeed(Feed):
         return version.published_at
 
     def item_updateddate(self, version):
-        return version.published_at
+        return version.withdrawn_at or version.published_at

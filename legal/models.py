@@ -4,11 +4,14 @@ Translated fields (titles, summaries, Markdown bodies and what is derived from t
 registered in `translation.py`; this module stays bare of modeltranslation.
 """
 
+import datetime
 import hashlib
+import unicodedata
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +28,17 @@ def language_codes():
     return [code for code, _name in settings.LANGUAGES]
 
 
+class DocumentQuerySet(models.QuerySet):
+    def in_force(self, at=None):
+        """Documents that have a version in effect at `at` (default now)."""
+        in_effect = DocumentVersion.objects.filter(document=OuterRef("pk")).in_effect(at)
+        return self.filter(Exists(in_effect))
+
+    def with_published_versions(self):
+        """Documents with at least one published version, in effect or scheduled."""
+        return self.filter(Exists(DocumentVersion.objects.published().filter(document=OuterRef("pk"))))
+
+
 class Document(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     title = models.CharField(_("title"), max_length=200)
@@ -38,6 +52,8 @@ class Document(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
@@ -65,6 +81,24 @@ TRANSLATED_CONTENT_FIELDS = ("title", "summary", "body", "body_sha256")
 TRANSLATED_RENDERED_FIELDS = ("body_html", "sections")
 
 
+_UNSET = object()
+
+
+def text_field_names():
+    """The typed text columns: titles, summaries and bodies in every language."""
+    return [f"{base}_{code}" for base in ("title", "summary", "body") for code in language_codes()]
+
+
+def rendered_field_names():
+    """The columns `DocumentVersion.render()` derives from the bodies."""
+    return [f"{base}_{code}" for base in ("body_html", "sections", "body_sha256") for code in language_codes()]
+
+
+def normalise_text(value):
+    """NFC with LF line endings: the one form in which text is stored and hashed."""
+    return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def frozen_field_names():
     names = list(FROZEN_BASE_FIELDS)
     for base in TRANSLATED_CONTENT_FIELDS:
@@ -84,7 +118,34 @@ def scheduled_among(versions, at):
     return sorted(upcoming, key=lambda v: v.effective_at)
 
 
+@dataclass(frozen=True)
+class DayStretch:
+    """One version's part of a day: from `start` (None: the day's start) until `end` (None: its end)."""
+
+    version: "DocumentVersion"
+    start: datetime.datetime | None
+    end: datetime.datetime | None
+
+
+class PublicState(models.TextChoices):
+    """What a version is to the public at an instant; the one vocabulary of pages, API and emails."""
+
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_EFFECT = "in_effect", _("In effect")
+    SUPERSEDED = "superseded", _("Superseded")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
 class DocumentVersionQuerySet(models.QuerySet):
+    """Every "which version" question, answered once.
+
+    Versions of a document take effect in the order of their numbers (the publishing
+    service refuses anything else), so "previous" and "next" are the neighbouring
+    published numbers, and the version in effect at T is the published one with the
+    latest `effective_at <= T`.
+    """
+
     def published(self):
         """Versions the public may read: published, whether in effect, past or scheduled."""
         return self.filter(status=DocumentVersion.Status.PUBLISHED)
@@ -92,6 +153,12 @@ class DocumentVersionQuerySet(models.QuerySet):
     def listed(self):
         """Versions that appear in a document's history: published and withdrawn."""
         return self.exclude(status=DocumentVersion.Status.DRAFT)
+
+    def drafts(self):
+        return self.filter(status=DocumentVersion.Status.DRAFT)
+
+    def withdrawn(self):
+        return self.filter(status=DocumentVersion.Status.WITHDRAWN)
 
     def in_effect(self, at=None):
         """The published version with the latest `effective_at <= at` (default: now).
@@ -104,8 +171,86 @@ class DocumentVersionQuerySet(models.QuerySet):
         return self.published().filter(effective_at__lte=at).order_by("-effective_at")[:1]
 
     def scheduled(self, at=None):
+        """Published versions that take effect after `at`, soonest first."""
         at = clock.now() if at is None else at
         return self.published().filter(effective_at__gt=at).order_by("effective_at")
+
+    def applying_during(self, start, end):
+        """The versions that applied at some instant of [start, end], in the order they applied.
+
+        The one in effect at `start`, then each published version that took effect after
+        `start` and no later than `end`.
+        """
+        first = self.in_effect(start).values("pk")
+        return (
+            self.published()
+            .filter(Q(pk__in=first) | Q(effective_at__gt=start, effective_at__lte=end))
+            .order_by("effective_at")
+        )
+
+    def day_stretches(self, day):
+        """[DayStretch] for each version that applied during `day` (site time zone), in order.
+
+        Raises clock.DayOutOfRange for a day at the edge of the calendar.
+        """
+        start, end = clock.day_span(day)
+        versions = list(self.applying_during(start, end).select_related("document"))
+        return [
+            DayStretch(
+                version=version,
+                start=version.effective_at if version.effective_at > start else None,
+                end=versions[index + 1].effective_at if index + 1 < len(versions) else None,
+            )
+            for index, version in enumerate(versions)
+        ]
+
+    def before(self, version):
+        """Published versions of `version`'s document numbered below it, newest first."""
+        queryset = self.published().filter(document=version.document_id)
+        if version.number is not None:
+            queryset = queryset.filter(number__lt=version.number)
+        return queryset.order_by("-number")
+
+    def after(self, version):
+        """Published versions of `version`'s document numbered above it, oldest first."""
+        if version.number is None:
+            return self.none()
+        return self.published().filter(document=version.document_id, number__gt=version.number).order_by("number")
+
+    def latest_published(self):
+        """The published version with the highest number (in effect or scheduled)."""
+        return self.published().order_by("-number").first()
+
+    def with_neighbours(self):
+        """Annotate `previous_number` and `next_number`: the neighbouring published numbers."""
+        published = DocumentVersion.objects.published().filter(document=OuterRef("document"))
+        return self.annotate(
+            previous_number=Subquery(
+                published.filter(number__lt=OuterRef("number")).order_by("-number").values("number")[:1]
+            ),
+            next_number=Subquery(
+                published.filter(number__gt=OuterRef("number")).order_by("number").values("number")[:1]
+            ),
+        )
+
+    def with_public_state(self, at=None):
+        """Annotate `state` (a PublicState value) for each row at `at` (default now)."""
+        at = clock.now() if at is None else at
+        current = DocumentVersion.objects.filter(document=OuterRef("document")).in_effect(at).values("pk")
+        return self.annotate(
+            state=Case(
+                When(status=DocumentVersion.Status.DRAFT, then=Value(PublicState.DRAFT)),
+                When(status=DocumentVersion.Status.WITHDRAWN, then=Value(PublicState.WITHDRAWN)),
+                When(effective_at__gt=at, then=Value(PublicState.SCHEDULED)),
+                When(pk=Subquery(current), then=Value(PublicState.IN_EFFECT)),
+                default=Value(PublicState.SUPERSEDED),
+                output_field=models.CharField(),
+            )
+        )
+
+    def in_state(self, state, at=None):
+        """Versions whose public state at `at` is `state`."""
+        return self.with_public_state(at).filter(state=state)
 
     def _protected(self):
         return self.exclude(status=DocumentVersion.Status.DRAFT)
@@ -230,10 +375,15 @@ class DocumentVersion(models.Model):
         return _("%(document)s, draft #%(pk)s") % {"document": self.document, "pk": self.pk or "new"}
 
     def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
         if self.pk:
-            self._check_not_frozen(kwargs.get("update_fields"))
-        if kwargs.get("update_fields") is None or set(kwargs["update_fields"]) & {"body", "title"}:
+            self._check_not_frozen(update_fields)
+        self.normalise_text()
+        if update_fields is None or any(name.startswith(("body", "title")) for name in update_fields):
             self.render()
+            if update_fields is not None:
+                # Whatever path saves the text, its HTML, sections and hash are saved with it.
+                kwargs["update_fields"] = set(update_fields) | set(rendered_field_names())
         super().save(*args, **kwargs)
 
     save.alters_data = True
@@ -250,6 +400,13 @@ class DocumentVersion(models.Model):
         return super().delete(*args, **kwargs)
 
     # Rendering -------------------------------------------------------------------------
+
+    def normalise_text(self):
+        """Store exactly what was typed: NFC, and LF line endings (browsers submit CRLF)."""
+        for name in text_field_names():
+            value = getattr(self, name, None)
+            if value:
+                setattr(self, name, normalise_text(value))
 
     def render(self):
         """Render every language's Markdown to stored HTML, sections and SHA-256.
@@ -291,7 +448,82 @@ class DocumentVersion(models.Model):
         return shown, getattr(self, f"title_{shown}"), getattr(self, f"body_html_{shown}"), sections
 
     def is_in_effect_at(self, at):
+        """Published and effective by `at` (it may have been superseded since)."""
         return self.status == self.Status.PUBLISHED and self.effective_at is not None and self.effective_at <= at
+
+    @property
+    def is_draft(self):
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_withdrawn(self):
+        return self.status == self.Status.WITHDRAWN
+
+    def previous(self):
+        """The published version this one follows: the highest published number below it.
+
+        For a draft, the latest published version (the one it would follow if published now).
+        """
+        cached = self.__dict__.get("_previous", _UNSET)
+        if cached is _UNSET:
+            cached = self.__dict__["_previous"] = DocumentVersion.objects.before(self).first()
+        return cached
+
+    def next(self):
+        """The published version that follows this one, or None."""
+        cached = self.__dict__.get("_next", _UNSET)
+        if cached is _UNSET:
+            cached = self.__dict__["_next"] = DocumentVersion.objects.after(self).first()
+        return cached
+
+    def is_scheduled_at(self, at):
+        return self.status == self.Status.PUBLISHED and self.effective_at is not None and self.effective_at > at
+
+    def public_state(self, at=None):
+        """This version's PublicState at `at` (default now).
+
+        Uses the `state` annotation of `with_public_state()` when the row has one.
+        """
+        if at is None and "state" in self.__dict__:
+            return PublicState(self.__dict__["state"])
+        at = clock.now() if at is None else at
+        if self.status == self.Status.DRAFT:
+            return PublicState.DRAFT
+        if self.status == self.Status.WITHDRAWN:
+            return PublicState.WITHDRAWN
+        if self.effective_at > at:
+            return PublicState.SCHEDULED
+        following = self.next()
+        if following is not None and following.effective_at <= at:
+            return PublicState.SUPERSEDED
+        return PublicState.IN_EFFECT
+
+    def superseded_at(self):
+        """The instant this version stopped applying (the next one took effect), or None."""
+        following = self.next()
+        return following.effective_at if following is not None else None
+
+    def published_since_drafted(self):
+        """For a draft made from a version, the latest version published after that one, or None.
+
+        Publishing the draft as it is would undo that version's changes: it needs a rebase.
+        """
+        origin = self.based_on
+        if not self.is_draft or origin is None or not origin.is_published:
+            return None
+        latest = self.document.versions.latest_published()
+        return latest if latest is not None and latest.number > origin.number else None
+
+    def neighbour_numbers(self):
+        """(previous, next) published numbers, from `with_neighbours()` when annotated."""
+        if "previous_number" in self.__dict__:
+            return self.__dict__["previous_number"], self.__dict__["next_number"]
+        previous, following = self.previous(), self.next()
+        return (previous.number if previous else None, following.number if following else None)
 
     # Guards ----------------------------------------------------------------------------
 
@@ -299,7 +531,9 @@ class DocumentVersion(models.Model):
         stored = type(self).objects.filter(pk=self.pk).values("status").first()
         if stored is None or stored["status"] == self.Status.DRAFT:
             return
-        mutable = {"status", "withdrawn_at", "withdrawn_by", "updated_at"}
+        mutable = {
+            "status", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "withdrawal_reissue_planned", "updated_at",
+        }  # fmt: skip
         mutable |= {f"{base}_{code}" for base in TRANSLATED_RENDERED_FIELDS for code in language_codes()}
         mutable |= set(TRANSLATED_RENDERED_FIELDS)
         if update_fields is None or not set(update_fields) <= mutable:

@@ -276,13 +276,15 @@ def _reverse_in(language, name, **kwargs):
 
 
 def notice_message(notification, *, connection=None):
-    """The email announcing `notification.version` to its subscriber, in the subscriber's language."""
+    """The email about `notification.version` to its subscriber, in the subscriber's language."""
+    if notification.kind == Notification.Kind.WITHDRAWN:
+        return withdrawal_message(notification, connection=connection)
     version = notification.version
     document = version.document
     subscription = notification.subscription
     language = subscription.language
     authoritative = document.authoritative_language
-    previous = document.versions.in_effect(version.effective_at - timedelta(microseconds=1)).first()
+    previous = version.previous()
     with translation.override(language):
         title = getattr(version, f"title_{language}") or getattr(version, f"title_{authoritative}")
         when = _format_when(version.effective_at)
@@ -316,6 +318,39 @@ def notice_message(notification, *, connection=None):
     )
 
 
+def withdrawal_message(notification, *, connection=None):
+    """The follow-up email: a version the subscriber was told about will not take effect."""
+    version = notification.version
+    document = version.document
+    subscription = notification.subscription
+    language = subscription.language
+    current = document.versions.in_effect().first()
+    with translation.override(language):
+        title = getattr(version, f"title_{language}") or getattr(version, f"title_{document.authoritative_language}")
+        subject = _("%(title)s: version %(number)s will not take effect") % {"title": title, "number": version.number}
+        context = {
+            "title": title,
+            "version": version,
+            "was_effective": _format_when(version.effective_at),
+            "withdrawn": _format_when(version.withdrawn_at),
+            "reason": version.withdrawal_reason,
+            "reissue": version.withdrawal_reissue_planned,
+            "current": current,
+            "version_url": absolute_url(
+                _reverse_in(language, "legal:version", slug=document.slug, number=version.number)
+            ),
+            "document_url": absolute_url(_reverse_in(language, "legal:document", slug=document.slug)),
+        }
+    return _message(
+        subject=subject,
+        template="version_withdrawn",
+        context=context,
+        subscription=subscription,
+        language=language,
+        connection=connection,
+    )
+
+
 # The outbox ------------------------------------------------------------------------------
 
 
@@ -330,6 +365,28 @@ def queue_notifications(version):
     notices = [
         Notification(version=version, subscription_id=pk, created_at=now, next_attempt_at=now)
         for pk in subscriptions.values_list("pk", flat=True)
+    ]
+    Notification.objects.bulk_create(notices, ignore_conflicts=True, batch_size=500)
+    return len(notices)
+
+
+def queue_withdrawal_notices(version):
+    """One follow-up per subscriber who was sent the notice of `version`, now withdrawn.
+
+    Call it inside the withdraw transaction. Subscribers whose notice was not sent yet get
+    none: that notice is cancelled by the sender instead. Returns the number queued.
+    """
+    now = clock.now()
+    told = (
+        Notification.objects.filter(version=version, kind=Notification.Kind.PUBLISHED, status=Notification.Status.SENT)
+        .filter(subscription__in=Subscription.objects.active())
+        .values_list("subscription_id", flat=True)
+    )
+    notices = [
+        Notification(
+            version=version, subscription_id=pk, kind=Notification.Kind.WITHDRAWN, created_at=now, next_attempt_at=now
+        )
+        for pk in told
     ]
     Notification.objects.bulk_create(notices, ignore_conflicts=True, batch_size=500)
     return len(notices)
@@ -408,7 +465,7 @@ def _record_failure(notice, token, error, report):
 def _cancel_reason(notice):
     if not notice.subscription.is_active:
         return "cancelled: the subscriber unsubscribed before it was sent"
-    if notice.version.status != notice.version.Status.PUBLISHED:
+    if notice.kind == Notification.Kind.PUBLISHED and not notice.version.is_published:
         return "cancelled: the version was withdrawn before it was sent"
     return ""
 

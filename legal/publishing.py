@@ -6,8 +6,9 @@ row lock and backed by the database constraints on `DocumentVersion`.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.db.models import Max
@@ -16,8 +17,9 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from . import clock
-from .models import Document, DocumentVersion, language_codes
-from .notifications import queue_notifications
+from .merging import has_conflict_markers, merge_texts
+from .models import Document, DocumentVersion, language_codes, normalise_text
+from .notifications import queue_notifications, queue_withdrawal_notices
 from .signals import versions_changed
 
 
@@ -34,8 +36,15 @@ class PublishPlan:
     """What publishing a draft would do, for the confirmation page."""
 
     number: int
-    supersedes: DocumentVersion | None
+    follows: DocumentVersion | None  # the version it replaces when it takes effect
     problems: list
+    notice_from: datetime | None  # the instant its notice period counts from
+    keeps_notice: bool  # a re-issue that keeps the notice its withdrawn version gave
+    earliest: datetime | None  # the earliest effective instant the rules allow now
+
+    @property
+    def supersedes(self):
+        return self.follows
 
 
 def _language_name(code):
@@ -87,42 +96,154 @@ def _section_problems(version):
     return problems
 
 
+def lead_time():
+    """How long after publishing a version may take effect at the earliest (PUBLISH_LEAD_SECONDS)."""
+    return timedelta(seconds=settings.PUBLISH_LEAD_SECONDS)
+
+
+def _reissue_base(withdrawn):
+    """The text a withdrawn version was drafted from: its recorded origin, or the version before it."""
+    return withdrawn.based_on if withdrawn.based_on_id else withdrawn.previous()
+
+
+def rebased_texts(version, onto):
+    """{field: MergeResult}: `version`'s text with `onto`'s changes since their common origin merged in."""
+    base = version.based_on if version.based_on_id else version.previous()
+    if version.is_withdrawn:
+        base = _reissue_base(version)
+    results = {}
+    for field in ("title", "body"):
+        for code in language_codes():
+            name = f"{field}_{code}"
+            results[name] = merge_texts(
+                getattr(base, name, "") if base else "",
+                getattr(version, name) or "",
+                getattr(onto, name) or "",
+                ours_label=str(_("this draft")) if version.is_draft else str(version),
+                theirs_label=str(onto),
+            )
+    return results
+
+
+def keeps_notice(version):
+    """Whether a re-issue keeps the notice its withdrawn version already gave.
+
+    Only when its text is exactly the withdrawn text plus the edits of the version it is
+    rebased on (a clean merge, nothing else changed); any other change starts the notice again.
+    """
+    withdrawn, onto = version.reissue_of, version.based_on
+    if withdrawn is None or onto is None or not withdrawn.is_withdrawn or withdrawn.published_at is None:
+        return False
+    merged = rebased_texts(withdrawn, onto)
+    return (
+        all(result.conflicts == 0 and result.text == (getattr(version, name) or "") for name, result in merged.items())
+        and version.change_kind == withdrawn.change_kind
+    )
+
+
+def notice_from(version, at):
+    """The instant `version`'s notice period counts from if it is published at `at`."""
+    if keeps_notice(version):
+        return version.reissue_of.notice_from or version.reissue_of.published_at
+    return at
+
+
+def earliest_effective(version, *, at, latest=None, start=None):
+    """The earliest instant the rules allow `version` to take effect if it is published at `at`.
+
+    The latest of: `at` plus the lead time; the end of the notice period for a material
+    change; just after the last published version (versions take effect in number order).
+    """
+    start = notice_from(version, at) if start is None else start
+    latest = version.document.versions.latest_published() if latest is None else latest
+    candidates = [at + lead_time()]
+    if version.change_kind == DocumentVersion.ChangeKind.MATERIAL:
+        candidates.append(start + timedelta(days=version.document.notice_period_days))
+    if latest is not None and latest.pk != version.pk:
+        candidates.append(latest.effective_at + timedelta(seconds=1))
+    earliest = max(candidates)
+    # Rounded up to a whole second: what a person can type and read back.
+    return earliest if not earliest.microsecond else earliest.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def _when(moment):
+    return date_format(localtime(moment), "DATETIME_FORMAT")
+
+
 def publish_problems(version, *, at=None):
     """Every reason the draft `version` cannot be published at `at` (default now)."""
     at = clock.now() if at is None else at
-    problems = []
-    if version.status != DocumentVersion.Status.DRAFT:
+    if not version.is_draft:
         return [_("Only a draft can be published.")]
+    problems = []
+    latest = version.document.versions.latest_published()
     is_first = not version.document.versions.listed().exclude(pk=version.pk).exists()
     for code in language_codes():
         if not getattr(version, f"title_{code}"):
             problems.append(_("The title in %(language)s is missing.") % {"language": _language_name(code)})
         if not (getattr(version, f"body_{code}") or "").strip():
             problems.append(_("The text in %(language)s is missing.") % {"language": _language_name(code)})
+        elif has_conflict_markers(getattr(version, f"body_{code}")):
+            problems.append(
+                _(
+                    "The text in %(language)s still holds a merge conflict (lines starting with <<<<<<<, ======= "
+                    "and >>>>>>>). Choose the wording to keep and remove the markers."
+                )
+                % {"language": _language_name(code)}
+            )
         if not is_first and not (getattr(version, f"summary_{code}") or "").strip():
             problems.append(
                 _("The summary of changes in %(language)s is missing.") % {"language": _language_name(code)}
             )
     problems.extend(_section_problems(version))
+    newer = version.published_since_drafted()
+    if newer is not None:
+        problems.append(
+            _(
+                "This draft was made from version %(origin)s, but version %(latest)s has been published since: "
+                "publishing it as it is would undo the changes of version %(latest)s. Rebase the draft on "
+                "version %(latest)s first."
+            )
+            % {"origin": version.based_on.number, "latest": newer.number}
+        )
     if version.effective_at is None:
         problems.append(_("The effective date is missing."))
     elif not is_first:
         # The first version of a document records a text already in force, so its
         # effective date may lie in the past; every later one must give notice.
-        if version.effective_at < at:
+        start = notice_from(version, at)
+        if latest is not None and version.effective_at <= latest.effective_at:
+            problems.append(
+                _(
+                    "Version %(number)s is already scheduled to take effect on %(date)s, and versions take effect "
+                    "in the order of their numbers, so this one must take effect after it. To put an urgent change "
+                    "into effect sooner, withdraw version %(number)s first, publish this change, then re-issue the "
+                    "withdrawn text as a new draft rebased on it."
+                )
+                % {"number": latest.number, "date": _when(latest.effective_at)}
+                if latest.effective_at > at
+                else _("The effective date must be after that of version %(number)s (%(date)s).")
+                % {"number": latest.number, "date": _when(latest.effective_at)}
+            )
+        elif version.effective_at < at:
             problems.append(_("The effective date is in the past."))
+        elif version.effective_at < at + lead_time():
+            problems.append(
+                _(
+                    "A version takes effect at the earliest %(minutes)s minutes after it is published, that is on or "
+                    "after %(date)s. Choose a later time."
+                )
+                % {"minutes": settings.PUBLISH_LEAD_SECONDS // 60 or 1, "date": _when(at + lead_time())}
+            )
         elif version.change_kind == DocumentVersion.ChangeKind.MATERIAL:
-            earliest = at + timedelta(days=version.document.notice_period_days)
+            earliest = start + timedelta(days=version.document.notice_period_days)
             if version.effective_at < earliest:
                 problems.append(
                     _(
                         "A material change must take effect at least %(days)s days after it is published, "
                         "that is on or after %(date)s. Choose a later date or mark the change as editorial."
                     )
-                    % {
-                        "days": version.document.notice_period_days,
-                        "date": date_format(localtime(earliest), "DATETIME_FORMAT"),
-                    }
+                    % {"days": version.document.notice_period_days, "date": _when(earliest)}
                 )
     if version.effective_at is not None:
         clash = version.document.versions.published().filter(effective_at=version.effective_at)
@@ -133,11 +254,17 @@ def publish_problems(version, *, at=None):
 
 def plan_publish(version, *, at=None):
     at = clock.now() if at is None else at
+    latest = version.document.versions.latest_published()
     highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
-    supersedes = None
-    if version.effective_at is not None:
-        supersedes = version.document.versions.in_effect(version.effective_at).first()
-    return PublishPlan(number=highest + 1, supersedes=supersedes, problems=publish_problems(version, at=at))
+    start = notice_from(version, at)
+    return PublishPlan(
+        number=highest + 1,
+        follows=latest,
+        problems=publish_problems(version, at=at),
+        notice_from=start,
+        keeps_notice=start != at,
+        earliest=earliest_effective(version, at=at, latest=latest, start=start),
+    )
 
 
 def _record(version, user, message):
@@ -171,6 +298,7 @@ def publish_version(version, *, user=None, at=None):
         if problems:
             raise PublishingError(problems)
         highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
+        version.notice_from = notice_from(version, at)
         version.number = highest + 1
         version.status = DocumentVersion.Status.PUBLISHED
         version.published_at = at
@@ -178,43 +306,125 @@ def publish_version(version, *, user=None, at=None):
         version.updated_by = version.published_by or version.updated_by
         version.save()
         queue_notifications(version)  # the outbox commits, or rolls back, with the publish
-        _record(version, user, f"Published as version {version.number}.")
+        message = f"Published as version {version.number}."
+        if version.notice_from != at:
+            message += f" Re-issues version {version.reissue_of.number}; keeps its notice from {version.notice_from}."
+        _record(version, user, message)
         transaction.on_commit(lambda: versions_changed.send(sender=DocumentVersion, document=version.document))
     return version
 
 
-def withdraw_problems(version, *, at=None):
+# A reason is a sentence or a short paragraph for readers and subscribers, not a document.
+WITHDRAWAL_REASON_MAX_LENGTH = 2000
+
+
+def withdraw_problems(version, *, at=None, reason=None):
+    """Every reason `version` cannot be withdrawn at `at`; `reason` is checked when given."""
     at = clock.now() if at is None else at
-    if version.status != DocumentVersion.Status.PUBLISHED:
+    if not version.is_published:
         return [_("Only a published version can be withdrawn.")]
     if version.effective_at <= at:
         return [_("This version is already in effect; it can no longer be withdrawn. Publish a new version instead.")]
-    return []
+    problems = []
+    if reason is not None:
+        if not reason.strip():
+            problems.append(_("Say why the version is withdrawn: the reason is shown on its page and emailed."))
+        elif len(reason) > WITHDRAWAL_REASON_MAX_LENGTH:
+            problems.append(
+                _("The reason is too long: at most %(limit)s characters.") % {"limit": WITHDRAWAL_REASON_MAX_LENGTH}
+            )
+    return problems
 
 
-def withdraw_version(version, *, user=None, at=None):
-    """Withdraw a scheduled version: it stays in the history, never in effect."""
+def withdraw_version(version, *, reason, reissue=False, user=None, at=None):
+    """Withdraw a scheduled version: it stays in the history, marked withdrawn, never in effect.
+
+    `reason` is required; `reissue` records that its text is to be re-issued. Subscribers
+    who were sent its notice get one follow-up email.
+    """
+    reason = normalise_text(reason or "").strip()
     with transaction.atomic():
         version = _lock(version)
         at = clock.now() if at is None else at
-        problems = withdraw_problems(version, at=at)
+        problems = withdraw_problems(version, at=at, reason=reason)
         if problems:
             raise PublishingError(problems)
         version.status = DocumentVersion.Status.WITHDRAWN
         version.withdrawn_at = at
         version.withdrawn_by = user if user is not None and user.pk else None
-        version.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "updated_at"])
-        _record(version, user, "Withdrawn before taking effect.")
+        version.withdrawal_reason = reason
+        version.withdrawal_reissue_planned = bool(reissue)
+        version.save(
+            update_fields=[
+                "status", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "withdrawal_reissue_planned",
+                "updated_at",
+            ]
+        )  # fmt: skip
+        queue_withdrawal_notices(version)
+        plan = " To be re-issued." if reissue else ""
+        _record(version, user, f"Withdrawn before taking effect. Reason: {reason}{plan}")
         transaction.on_commit(lambda: versions_changed.send(sender=DocumentVersion, document=version.document))
     return version
 
 
+def _new_draft(document, *, user, change_kind=DocumentVersion.ChangeKind.MATERIAL, **fields):
+    draft = DocumentVersion(document=document, change_kind=change_kind, **fields)
+    draft.created_by = draft.updated_by = user if user is not None and user.pk else None
+    return draft
+
+
 def new_draft_from(version, *, user=None):
-    """A new draft carrying every language of `version` (title, summary left empty, body)."""
-    draft = DocumentVersion(document=version.document, change_kind=version.change_kind)
+    """A new draft carrying every language of `version` (title and body; summary left empty).
+
+    It starts as a material change whatever `version` was: a change is editorial only
+    when the publisher says so.
+    """
+    draft = _new_draft(version.document, user=user, based_on=version if not version.is_draft else version.based_on)
     for code in language_codes():
         setattr(draft, f"title_{code}", getattr(version, f"title_{code}"))
         setattr(draft, f"body_{code}", getattr(version, f"body_{code}"))
-    draft.created_by = draft.updated_by = user if user is not None and user.pk else None
     draft.save()
     return draft
+
+
+def reissue_draft(withdrawn, *, user=None):
+    """A new draft re-issuing the withdrawn version's text, rebased on the latest published version.
+
+    Keeps the withdrawn version's kind of change and summaries. Conflicting edits are left
+    marked in the text for the editor to resolve; the draft cannot be published until they are.
+    Returns (draft, number of conflicts).
+    """
+    if not withdrawn.is_withdrawn:
+        raise PublishingError([_("Only a withdrawn version can be re-issued.")])
+    onto = withdrawn.document.versions.latest_published()
+    if onto is None:
+        raise PublishingError([_("There is no published version to rebase on.")])
+    merged = rebased_texts(withdrawn, onto)
+    draft = _new_draft(
+        withdrawn.document, user=user, change_kind=withdrawn.change_kind, based_on=onto, reissue_of=withdrawn
+    )
+    for name, result in merged.items():
+        setattr(draft, name, result.text)
+    for code in language_codes():
+        setattr(draft, f"summary_{code}", getattr(withdrawn, f"summary_{code}"))
+    draft.save()
+    return draft, sum(result.conflicts for result in merged.values())
+
+
+def rebase_draft(draft, *, user=None):
+    """Merge into `draft` the changes of the versions published since it was made.
+
+    Returns the number of conflicts left marked in its text.
+    """
+    if not draft.is_draft:
+        raise PublishingError([_("Only a draft can be rebased.")])
+    onto = draft.document.versions.latest_published()
+    if onto is None or draft.based_on_id == onto.pk:
+        return 0
+    merged = rebased_texts(draft, onto)
+    for name, result in merged.items():
+        setattr(draft, name, result.text)
+    draft.based_on = onto
+    draft.updated_by = user if user is not None and user.pk else draft.updated_by
+    draft.save()
+    return sum(result.conflicts for result in merged.values())

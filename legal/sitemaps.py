@@ -62,7 +62,7 @@ class VersionSitemap(LocalisedSitemap):
 
     def lastmod(self, version):
         # A lastmod must not lie in the future: a scheduled version's page dates from its publication.
-        if version.effective_at > clock.now():
+        if version.is_scheduled_at(clock.now()):
             return version.published_at
         return version.effective_at
 

@@ -59,7 +59,7 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
-    """One notice to one subscriber about one published version: the outbox row."""
+    """One notice to one subscriber about one version being published or withdrawn: the outbox row."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -67,9 +67,14 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed (gave up)")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Kind(models.TextChoices):
+        PUBLISHED = "published", _("New version published")
+        WITHDRAWN = "withdrawn", _("Version withdrawn")
+
     version = models.ForeignKey(
         "legal.DocumentVersion", on_delete=models.PROTECT, related_name="notifications", verbose_name=_("version")
     )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PUBLISHED)
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("subscription")
     )
@@ -93,7 +98,9 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         constraints = [
             # The outbox can never hold two notices of one version for one subscriber.
-            models.UniqueConstraint(fields=["version", "subscription"], name="notification_once_per_version"),
+            models.UniqueConstraint(
+                fields=["version", "subscription", "kind"], name="notification_once_per_version_and_kind"
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due")]
 

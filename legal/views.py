@@ -5,16 +5,16 @@ import re
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models import Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_language_from_request, get_language_info
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
+from django.views.generic.base import TemplateResponseMixin
 
 from . import caching, clock
 from .diffing import compare_versions
@@ -93,7 +93,7 @@ def version_text_context(version, current):
         "version_title": title,
         "body_html": body_html,
         "toc": [s for s in sections if s.level in (2, 3)],
-        "is_superseded": current is not None and version.effective_at < current.effective_at,
+        "version_state": version.public_state(),
         "version_hashes": [
             (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
             for code in settings.MODELTRANSLATION_LANGUAGES
@@ -102,12 +102,23 @@ def version_text_context(version, current):
     }
 
 
-def _published_of(slug):
-    return DocumentVersion.objects.select_related("document").filter(document__slug=slug)
+def _versions_of(slug, at):
+    """A document's versions with their public state at `at` and their neighbours, in one query."""
+    return (
+        DocumentVersion.objects.select_related("document")
+        .filter(document__slug=slug)
+        .with_public_state(at)
+        .with_neighbours()
+    )
 
 
-def _in_effect_pk(slug, at):
-    return DocumentVersion.objects.filter(document__slug=slug).in_effect(at).values("pk")
+def _shown_with_neighbours(slug, at, *also):
+    """The rows a reader page needs: the version in effect, the scheduled ones, and `also`."""
+    of_document = DocumentVersion.objects.filter(document__slug=slug)
+    wanted = Q(pk__in=of_document.in_effect(at).values("pk")) | Q(pk__in=of_document.scheduled(at).values("pk"))
+    for queryset in also:
+        wanted |= Q(pk__in=queryset.values("pk"))
+    return _versions_of(slug, at).filter(wanted)
 
 
 class DocumentView(ReaderPage):
@@ -116,9 +127,7 @@ class DocumentView(ReaderPage):
     template_name = "legal/document.html"
 
     def get_versions(self, slug, at):
-        return _published_of(slug).filter(
-            Q(pk__in=_in_effect_pk(slug, at)) | Q(status=DocumentVersion.Status.PUBLISHED, effective_at__gt=at)
-        )
+        return _shown_with_neighbours(slug, at)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -129,17 +138,30 @@ class DocumentView(ReaderPage):
         return context
 
 
-class VersionView(ReaderPage):
-    """The permanent page of one published version."""
+class WithdrawnAnswer(TemplateResponseMixin):
+    """Answer `410 Gone` with a real page when a page names a withdrawn version."""
+
+    gone_template_name = "legal/withdrawn.html"
+
+    def render_to_response(self, context, **response_kwargs):
+        if context.get("gone") is not None:
+            response_kwargs["status"] = 410
+            self.template_name = self.gone_template_name
+        return super().render_to_response(context, **response_kwargs)
+
+    def gone_context(self, context, withdrawn):
+        context.update(gone=withdrawn, page="withdrawn")
+        return context
+
+
+class VersionView(WithdrawnAnswer, ReaderPage):
+    """The permanent page of one version: 200 when published, 410 once withdrawn."""
 
     template_name = "legal/document.html"
 
     def get_versions(self, slug, at):
-        return _published_of(slug).filter(
-            Q(number=self.kwargs["number"], status=DocumentVersion.Status.PUBLISHED)
-            | Q(pk__in=_in_effect_pk(slug, at))
-            | Q(status=DocumentVersion.Status.PUBLISHED, effective_at__gt=at)
-        )
+        of_document = DocumentVersion.objects.filter(document__slug=slug)
+        return _shown_with_neighbours(slug, at, of_document.listed().filter(number=self.kwargs["number"]))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -147,29 +169,28 @@ class VersionView(ReaderPage):
         version = next((v for v in context["versions"] if v.number == number), None)
         if version is None:
             raise Http404
+        if version.is_withdrawn:
+            return self.gone_context(context, version)
         context.update(version_text_context(version, context["current"]))
         context["page"] = "version"
-        context["applied_on"] = applied_on(self.request, version)
+        context["previous_number"], context["next_number"] = version.neighbour_numbers()
+        context["day"] = day_context(self.request, version)
         return context
 
 
-def end_of_day(day):
-    """The last instant of `day` in the site's time zone (Asia/Ho_Chi_Minh)."""
-    midnight = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
-    return midnight - datetime.timedelta(microseconds=1)
-
-
-def applied_on(request, version):
-    """The day named by `?on=` if this version was the one in effect at its end, else None.
+def day_context(request, version):
+    """What the page says about the day named by `?on=`, when this version applied at its end.
 
     Only the point-in-time redirect adds `?on=`; the extra query runs only then.
     """
     try:
         day = datetime.date.fromisoformat(request.GET.get("on", ""))
-    except ValueError:
+        stretches = DocumentVersion.objects.filter(document=version.document_id).day_stretches(day)
+    except ValueError:  # not a date, or a day at the edge of the calendar (clock.DayOutOfRange)
         return None
-    in_effect = DocumentVersion.objects.filter(document=version.document_id).in_effect(end_of_day(day))
-    return day if in_effect.values_list("pk", flat=True).first() == version.pk else None
+    if not stretches or stretches[-1].version.pk != version.pk:
+        return None
+    return {"date": day, "tense": clock.tense_of(day), "stretches": stretches if len(stretches) > 1 else []}
 
 
 class HistoryView(ReaderPage):
@@ -193,17 +214,17 @@ class HistoryView(ReaderPage):
         heavy = ("body", "body_html", "sections")
         deferred = [f"{base}_{code}" for base in heavy for code in settings.MODELTRANSLATION_LANGUAGES]
         of_document = DocumentVersion.objects.filter(document__slug=slug)
-        upcoming = Q(status=DocumentVersion.Status.PUBLISHED, effective_at__gt=at)
         rows = (
-            _published_of(slug)
+            _versions_of(slug, at)
             .listed()
             .defer(*heavy, *deferred)
             .annotate(
-                is_upcoming=Case(When(upcoming, then=Value(1)), default=Value(0)),
                 current_pk=Subquery(of_document.in_effect(at).values("pk")),
                 next_switch=Subquery(of_document.scheduled(at).values("effective_at")[:1]),
             )
-            .order_by("-is_upcoming", "-number")
+            # Versions take effect in the order of their numbers: newest first is also
+            # scheduled first, then in effect, then superseded.
+            .order_by("-number")
         )
         start = (self.page_number() - 1) * self.page_size
         return rows[start : start + self.page_size + 1]
@@ -213,15 +234,18 @@ class HistoryView(ReaderPage):
         rows = context["versions"]
         first = rows[0]
         slug = self.kwargs["slug"]
-        published = [v for v in rows if v.status == v.Status.PUBLISHED]
-        for newer, older in zip(published, published[1:], strict=False):
-            newer.compare_url = reverse("legal:compare", kwargs={"slug": slug, "a": older.number, "b": newer.number})
-        for version in published:
-            if not hasattr(version, "compare_url") and version.number > 1:
-                version.compare_url = reverse("legal:changes", kwargs={"slug": slug, "number": version.number})
+        for version in rows:
+            if version.is_published and version.previous_number:
+                version.compare_url = reverse(
+                    "legal:compare", kwargs={"slug": slug, "a": version.previous_number, "b": version.number}
+                )
+        published = [v for v in rows if v.is_published]
         context.update(
             history=rows[: self.page_size],
-            compare_default=(published[1].number, published[0].number) if len(published) > 1 else None,
+            compare_default=(published[0].previous_number, published[0].number)
+            if published and published[0].previous_number
+            else None,
+            compare_choices=[v.number for v in published],
             page="history",
             page_number=self.page_number(),
             has_next_page=len(rows) > self.page_size,
@@ -238,21 +262,21 @@ class IndexView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        now = clock.now()
-        in_effect = DocumentVersion.objects.published().filter(document=OuterRef("pk"), effective_at__lte=now)
-        context["documents"] = Document.objects.filter(Exists(in_effect))
+        context["documents"] = Document.objects.in_force(clock.now())
         return context
 
 
-class CompareView(ReaderPage):
-    """The redline from version a to version b in the page's language."""
+class CompareView(WithdrawnAnswer, ReaderPage):
+    """The redline from version a to version b in the page's language (410 if one was withdrawn)."""
 
     template_name = "legal/compare.html"
 
     def get_versions(self, slug, at):
         numbers = (self.kwargs["a"], self.kwargs["b"])
-        return _published_of(slug).filter(
-            Q(number__in=numbers, status=DocumentVersion.Status.PUBLISHED) | Q(pk__in=_in_effect_pk(slug, at))
+        of_document = DocumentVersion.objects.filter(document__slug=slug)
+        return _versions_of(slug, at).filter(
+            Q(pk__in=of_document.listed().filter(number__in=numbers).values("pk"))
+            | Q(pk__in=of_document.in_effect(at).values("pk"))
         )
 
     def get(self, request, *args, **kwargs):
@@ -266,6 +290,9 @@ class CompareView(ReaderPage):
         old, new = by_number.get(self.kwargs["a"]), by_number.get(self.kwargs["b"])
         if old is None or new is None:
             raise Http404
+        withdrawn = next((v for v in (old, new) if v.is_withdrawn), None)
+        if withdrawn is not None:
+            return self.gone_context(context, withdrawn)
         language = get_language()
         context.update(
             old=old,
@@ -283,15 +310,16 @@ def point_in_time(request, slug, day):
     """Redirect to the version in effect at the end of `day` (YYYY-MM-DD) in the site's zone."""
     try:
         date = datetime.date.fromisoformat(day)
-    except ValueError:
+        _start, end = clock.day_span(date)
+    except ValueError:  # not a calendar date, or one at the edge of the calendar
         raise Http404
     versions = DocumentVersion.objects.filter(document__slug=slug)
-    version = versions.in_effect(end_of_day(date)).select_related("document").first()
+    version = versions.in_effect(end).select_related("document").first()
     if version is None:
         document = Document.objects.filter(slug=slug).first()
         if document is None:
             raise Http404
-        first = versions.published().order_by("effective_at").first()
+        first = versions.published().order_by("number").first()
         context = {"document": document, "day": date, "first": first}
         return render(request, "legal/point_in_time_none.html", context, status=404)
     url = reverse("legal:version", kwargs={"slug": slug, "number": version.number})
@@ -300,11 +328,14 @@ def point_in_time(request, slug, day):
 
 @require_safe
 def version_text(request, slug, number, language):
-    """The exact Markdown of one language of a published version, as stored and hashed."""
+    """The exact Markdown of one language of a version, as stored and hashed.
+
+    Withdrawn versions too: their text is part of the record.
+    """
     if language not in dict(settings.LANGUAGES):
         raise Http404
     version = (
-        DocumentVersion.objects.published().filter(document__slug=slug, number=number).only(f"body_{language}").first()
+        DocumentVersion.objects.listed().filter(document__slug=slug, number=number).only(f"body_{language}").first()
     )
     text = getattr(version, f"body_{language}", None) if version else None
     if not text:
@@ -335,12 +366,12 @@ def point_in_time_form(request, slug):
 
 @require_safe
 def changes_in(request, slug, number):
-    """ "Compare with previous": redirect to the redline from the published version before n."""
-    published = DocumentVersion.objects.published().filter(document__slug=slug)
-    previous = published.filter(number__lt=number).order_by("-number").values_list("number", flat=True).first()
-    if previous is None or not published.filter(number=number).exists():
+    """ "Compare with previous": redirect to the redline from the version before n."""
+    version = DocumentVersion.objects.published().filter(document__slug=slug, number=number).first()
+    previous = version.previous() if version else None
+    if previous is None:
         raise Http404
-    return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": previous, "b": number}))
+    return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": previous.number, "b": number}))
 
 
 @require_safe

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 
 from legal.models import DocumentVersion
 from legal.publishing import new_draft_from
-from tests.conftest import START, make_version, site_time
+from tests.conftest import START, make_version, site_time, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_version_list_shows_state_languages_and_filters(publisher, terms, draft)
     assert response.status_code == 200
     assert "Đang có hiệu lực" in page or "In effect" in page
     assert publisher.get(ADMIN + "?state=draft").context["cl"].result_count == 1
-    assert publisher.get(ADMIN + "?state=in+effect").context["cl"].result_count == 1
+    assert publisher.get(ADMIN + "?state=in_effect").context["cl"].result_count == 1
     assert publisher.get(ADMIN + "?state=withdrawn").context["cl"].result_count == 0
     assert publisher.get(ADMIN + "?q=khoản").context["cl"].result_count == 2
 
@@ -179,12 +179,22 @@ def test_withdraw_a_scheduled_version(publisher, client, terms, clock):
     page = publisher.get(f"{ADMIN}{scheduled.pk}/change/").content.decode()
     assert f"{scheduled.pk}/withdraw/" in page
     assert publisher.get(f"{ADMIN}{scheduled.pk}/withdraw/").status_code == 200
-    assert publisher.post(f"{ADMIN}{scheduled.pk}/withdraw/").status_code == 302
+    # A reason is required: without one the form says so next to the field and nothing changes.
+    refused = publisher.post(f"{ADMIN}{scheduled.pk}/withdraw/", {"reason": "  "})
+    assert refused.status_code == 200 and refused.context["form"].errors["reason"]
+    assert DocumentVersion.objects.get(pk=scheduled.pk).status == "published"
+    reason = "Published by mistake: the new fees are not ready."
+    done = publisher.post(f"{ADMIN}{scheduled.pk}/withdraw/", {"reason": reason, "reissue": "on"})
+    assert done.status_code == 302
     scheduled.refresh_from_db()
-    assert scheduled.status == "withdrawn" and scheduled.withdrawn_by.username == "publisher"
-    # The text stays retrievable by staff; the public never sees it.
+    assert (scheduled.status, scheduled.withdrawn_by.username) == ("withdrawn", "publisher")
+    assert (scheduled.withdrawal_reason, scheduled.withdrawal_reissue_planned) == (reason, True)
+    history = publisher.get(f"{ADMIN}{scheduled.pk}/history/").content.decode()
+    assert "Reason: Published by mistake: the new fees are not ready. To be re-issued." in history
+    # The text stays retrievable by staff; the public gets a 410 page that says why.
     assert publisher.get(f"{ADMIN}{scheduled.pk}/change/").status_code == 200
-    assert client.get(f"/en/terms-of-service/versions/{scheduled.number}/").status_code == 404
+    gone = client.get(f"/en/terms-of-service/versions/{scheduled.number}/")
+    assert gone.status_code == 410 and reason in text_of(gone)
 
 
 def test_editor_cannot_withdraw(editor, terms):

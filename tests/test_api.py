@@ -20,7 +20,7 @@ API = "/api/documents/terms-of-service/"
 def scheduled(terms):
     """Version 2 takes effect on 1 December 2026; a withdrawn version 3 never will."""
     version = make_version(terms.document, effective_at=site_time(2026, 12, 1), summary="Clarified section 2")
-    withdraw_version(make_version(terms.document, effective_at=site_time(2027, 1, 1)))
+    withdraw_version(make_version(terms.document, effective_at=site_time(2027, 1, 1)), reason="Published by mistake.")
     return version
 
 
@@ -75,7 +75,11 @@ def test_the_scheduled_version_and_the_list_of_published_versions(client, schedu
     assert data["scheduled"]["number"] == 2
     assert data["scheduled"]["effective_at"] == "2026-12-01T00:00:00+07:00"
     assert data["scheduled"]["languages"]["en"]["summary"] == "Clarified section 2 (en)"
-    assert [version["number"] for version in data["versions"]] == [2, 1]  # the withdrawn one is not listed
+    listed = [(version["number"], version["status"]) for version in data["versions"]]
+    assert listed == [(3, "withdrawn"), (2, "scheduled"), (1, "in_effect")]
+    withdrawn = data["versions"][0]
+    assert (withdrawn["withdrawn_at"], withdrawn["reason"]) == ("2026-11-24T12:00:00+07:00", "Published by mistake.")
+    assert [(v["previous"], v["next"]) for v in data["versions"]] == [(2, None), (1, None), (None, 2)]
 
 
 def test_the_scheduled_version_becomes_current_at_its_instant(client, scheduled, clock):

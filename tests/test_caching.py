@@ -78,7 +78,7 @@ def test_publish_is_visible_at_once_on_a_warm_cache(client, terms, django_captur
         version = make_version(terms.document, effective_at=START + timedelta(days=40))
     assert "Một phiên bản mới" in client.get("/vi/terms-of-service/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        withdraw_version(version)
+        withdraw_version(version, reason="Published by mistake.")
     assert "Một phiên bản mới" not in client.get("/vi/terms-of-service/").content.decode()
 
 

@@ -98,7 +98,7 @@ def three_versions(terms, clock):
         terms.document,
         body_vi=terms.body_vi.replace("sẽ tạo tài khoản", "phải tạo tài khoản"),
         body_en=terms.body_en.replace("shall create", "must create"),
-        effective_at=site_time(2026, 11, 24, 12, 0),
+        effective_at=site_time(2026, 11, 24, 12, 5),
     )
     v3 = make_version(
         terms.document,
@@ -107,6 +107,7 @@ def three_versions(terms, clock):
         effective_at=site_time(2026, 12, 1, 0, 0),
         summary="New section 4",
     )
+    clock.move_to(site_time(2026, 11, 24, 12, 5))  # version 2 takes effect after the publish lead time
     return terms, v2, v3
 
 
@@ -158,17 +159,15 @@ def test_compare_same_version_is_a_helpful_404(client, three_versions):
     assert response.status_code == 404 and "Choose two different versions" in text_of(response)
 
 
-def test_compare_with_draft_or_withdrawn_is_404(client, three_versions):
+def test_compare_with_a_draft_is_404(client, three_versions):
     terms, v2, v3 = three_versions
-    withdraw_version(v3)
-    assert client.get("/en/terms-of-service/compare/2/3/").status_code == 404
     make_version(terms.document, effective_at=site_time(2026, 12, 5, 0, 0), publish=False)
     assert client.get("/en/terms-of-service/compare/2/4/").status_code == 404
 
 
 def test_compare_with_previous_links(client, three_versions):
     page = client.get("/en/terms-of-service/versions/3/").content.decode()
-    assert 'href="/en/terms-of-service/versions/3/changes/"' in page
+    assert '<a href="/en/terms-of-service/compare/2/3/">Compare with version 2</a>' in page
     assert client.get("/en/terms-of-service/versions/3/changes/")["Location"] == "/en/terms-of-service/compare/2/3/"
     assert client.get("/en/terms-of-service/versions/1/changes/").status_code == 404
     history = client.get("/en/terms-of-service/versions/").content.decode()
@@ -206,13 +205,17 @@ def test_scheduled_version_page_is_public_and_not_yet_in_effect(client, three_ve
     assert "This version is not yet in effect. It takes effect on 1 December 2026." in page
 
 
-def test_history_lists_scheduled_first_and_withdrawn_marked(client, three_versions):
+def test_history_lists_newest_first_with_states_and_the_withdrawal_reason(client, three_versions):
+    """Numbers are the order in which versions take effect: newest first is scheduled first."""
     terms, v2, v3 = three_versions
     v4 = make_version(terms.document, effective_at=site_time(2026, 12, 10, 0, 0))
-    withdraw_version(v4)
+    withdraw_version(v4, reason="Published by mistake.")
     page = text_of(client.get("/en/terms-of-service/versions/"))
-    assert page.index("Version 3") < page.index("Version 4") < page.index("Version 2") < page.index("Version 1")
-    assert "Scheduled" in page and "Withdrawn (never in effect)" in page
+    assert page.index("Version 4") < page.index("Version 3") < page.index("Version 2") < page.index("Version 1")
+    assert "Version 4 Withdrawn (never in effect) Was scheduled for 10 December 2026" in page
+    assert "Withdrawn on 24 November 2026. Reason: Published by mistake." in page
+    assert "Version 3 Scheduled Takes effect on 1 December 2026" in page
+    assert "Version 2 In effect Effective from 24 November 2026" in page
 
 
 # Point in time -------------------------------------------------------------------------
@@ -228,7 +231,8 @@ def test_point_in_time_redirects_to_the_version_at_the_end_of_the_day(client, th
     assert response["Location"] == f"/en/terms-of-service/versions/{number}/?on={day}"
 
 
-def test_point_in_time_page_says_which_day(client, three_versions):
+def test_point_in_time_page_says_which_day(client, three_versions, clock):
+    clock.move_to(site_time(2026, 12, 5, 9, 0))
     page = text_of(client.get("/en/terms-of-service/versions/2/?on=2026-11-30"))
     assert "This is the version that applied on 30 November 2026." in page
     assert "applied on" not in text_of(client.get("/en/terms-of-service/versions/2/?on=nonsense"))
@@ -287,14 +291,14 @@ def test_bad_downloads_are_404(client, terms, path):
 
 def test_long_history_is_paged_and_each_row_compares_with_its_previous(client, terms, clock):
     for day in range(1, 56):
-        make_version(terms.document, effective_at=site_time(2026, 11, 24, 12, 0) + datetime.timedelta(minutes=day))
+        make_version(terms.document, effective_at=site_time(2026, 11, 24, 12, 5) + datetime.timedelta(minutes=day))
     clock.move_to(site_time(2026, 11, 25, 0, 0))
     first = client.get("/en/terms-of-service/versions/").content.decode()
     assert first.count('class="history-item"') == 50
     assert 'href="?page=2"' in first and 'rel="prev"' not in first
     assert 'href="/en/terms-of-service/compare/55/56/"' in first
-    # The last row of a page links through the "previous" redirect, which finds version 6.
-    assert 'href="/en/terms-of-service/versions/7/changes/"' in first or "compare/6/7/" in first
+    # The last row of a page compares with the first row of the next page.
+    assert 'href="/en/terms-of-service/compare/6/7/"' in first
     second = client.get("/en/terms-of-service/versions/?page=2").content.decode()
     assert second.count('class="history-item"') == 6 and 'rel="prev"' in second and 'rel="next"' not in second
     assert 'value="55"' in first and 'value="56"' in first
@@ -302,7 +306,8 @@ def test_long_history_is_paged_and_each_row_compares_with_its_previous(client, t
         assert client.get("/en/terms-of-service/versions/", {"page": bad}).status_code == 404
 
 
-def test_applied_on_notice_is_only_shown_when_true(client, three_versions):
+def test_applied_on_notice_is_only_shown_when_true(client, three_versions, clock):
+    clock.move_to(site_time(2026, 12, 5, 9, 0))
     # Version 1 was superseded at noon on 24 November: it did not apply at the end of the 30th.
     assert "applied on" not in text_of(client.get("/en/terms-of-service/versions/1/?on=2026-11-30"))
     assert "applied on" in text_of(client.get("/en/terms-of-service/versions/2/?on=2026-11-30"))

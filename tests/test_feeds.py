@@ -16,7 +16,7 @@ def history(terms):
     """Version 1 in effect, version 2 scheduled, a withdrawn version 3, a draft."""
     document = terms.document
     scheduled = make_version(document, effective_at=site_time(2026, 12, 1), summary="Clarified <b>section</b> 2")
-    withdraw_version(make_version(document, effective_at=site_time(2027, 1, 1)))
+    withdraw_version(make_version(document, effective_at=site_time(2027, 1, 1)), reason="Published by mistake.")
     make_version(document, effective_at=site_time(2027, 2, 1), publish=False)
     return terms, scheduled
 
@@ -31,13 +31,28 @@ def fetch(client, path):
     return feed
 
 
-def test_one_entry_per_published_version_scheduled_included_withdrawn_not(client, history):
+def test_one_entry_per_version_scheduled_and_withdrawn_included_drafts_not(client, history):
     feed = fetch(client, "/en/terms-of-service/feed/")
-    assert [entry.title for entry in feed.entries] == ["Version 2", "Version 1"]
+    assert [entry.title for entry in feed.entries] == [
+        "Version 3 (withdrawn, never in effect)",
+        "Version 2",
+        "Version 1",
+    ]
     assert [entry.link for entry in feed.entries] == [
+        "http://testserver/en/terms-of-service/versions/3/",
         "http://testserver/en/terms-of-service/versions/2/",
         "http://testserver/en/terms-of-service/versions/1/",
     ]
+
+
+def test_a_withdrawn_entry_is_updated_with_the_reason(client, history, clock):
+    """The entry of a withdrawn version stays, updated at its withdrawal, and says why."""
+    withdrawn = fetch(client, "/en/terms-of-service/feed/").entries[0]
+    assert withdrawn.summary.startswith(
+        "<p>Withdrawn on 24 November 2026; it was scheduled for 1 January 2027 and never took effect.</p>"
+        "<p>Reason: Published by mistake.</p>"
+    )
+    assert withdrawn.updated == "2026-11-24T05:00:00+00:00"
 
 
 def test_the_feed_describes_the_document(client, history):
@@ -51,7 +66,7 @@ def test_the_feed_describes_the_document(client, history):
 
 
 def test_an_entry_has_the_summary_and_the_effective_date(client, history):
-    scheduled, current = fetch(client, "/en/terms-of-service/feed/").entries
+    _withdrawn, scheduled, current = fetch(client, "/en/terms-of-service/feed/").entries
     assert scheduled.summary == (
         "<p>Takes effect on 1 December 2026</p><p>Clarified &lt;b&gt;section&lt;/b&gt; 2 (en)</p>"
     )
@@ -64,9 +79,9 @@ def test_the_vietnamese_feed_is_in_vietnamese(client, history):
     feed = fetch(client, "/vi/terms-of-service/feed/")
     assert feed.feed.title == "Điều khoản sử dụng"
     assert feed.feed.language == "vi"
-    assert feed.entries[0].link == "http://testserver/vi/terms-of-service/versions/2/"
-    assert "<p>Sẽ có hiệu lực từ ngày 1 tháng 12 năm 2026</p>" in feed.entries[0].summary
-    assert "Clarified &lt;b&gt;section&lt;/b&gt; 2 (vi)" in feed.entries[0].summary
+    assert feed.entries[1].link == "http://testserver/vi/terms-of-service/versions/2/"
+    assert "<p>Sẽ có hiệu lực từ ngày 1 tháng 12 năm 2026</p>" in feed.entries[1].summary
+    assert "Clarified &lt;b&gt;section&lt;/b&gt; 2 (vi)" in feed.entries[1].summary
 
 
 def test_unknown_documents_have_no_feed(client, terms):

@@ -207,7 +207,7 @@ def test_a_notice_to_someone_who_unsubscribed_meanwhile_is_cancelled(readers, te
 
 def test_notices_of_a_withdrawn_version_are_cancelled(readers, terms, mailoutbox):
     version = make_version(terms.document, effective_at=DECEMBER)
-    withdraw_version(version)
+    withdraw_version(version, reason="Published by mistake.")
     assert send_due_notifications().cancelled == 2
     assert mailoutbox == []
 

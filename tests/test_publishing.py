@@ -8,6 +8,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.db import connection, connections
+from django.utils import translation
 
 from legal.models import Document, DocumentVersion, ProtectedVersionError
 from legal.publishing import PublishingError, new_draft_from, plan_publish, publish_version, withdraw_version
@@ -100,14 +101,22 @@ def test_material_change_needs_the_notice_period(terms):
     assert publish_version(draft).number == 2
 
 
-def test_editorial_change_may_take_effect_at_once(terms):
-    draft = draft_of(terms, effective_at=START, change_kind="editorial")
+def test_editorial_change_may_take_effect_after_the_lead_time(terms, settings):
+    """An editorial change takes effect at the earliest PUBLISH_LEAD_SECONDS after it is published."""
+    settings.PUBLISH_LEAD_SECONDS = 300
+    with translation.override("en"):
+        too_soon = problems_of(draft_of(terms, effective_at=START + timedelta(seconds=299), change_kind="editorial"))
+    assert too_soon == [
+        "A version takes effect at the earliest 5 minutes after it is published, that is on or after "
+        "24 November 2026, 12:05. Choose a later time."
+    ]
+    draft = draft_of(terms, effective_at=START + timedelta(seconds=300), change_kind="editorial")
     assert publish_version(draft).number == 2
 
 
 def test_withdrawn_number_is_never_reused(terms, clock):
     scheduled = publish_version(draft_of(terms))
-    withdraw_version(scheduled)
+    withdraw_version(scheduled, reason="Published by mistake.")
     again = publish_version(draft_of(terms, effective_at=START + timedelta(days=40)))
     assert (scheduled.number, again.number) == (2, 3)
     assert DocumentVersion.objects.get(pk=scheduled.pk).status == "withdrawn"
@@ -117,7 +126,7 @@ def test_version_in_effect_cannot_be_withdrawn(terms, clock):
     scheduled = make_version(terms.document, effective_at=site_time(2026, 11, 25, 0, 0))
     clock.move_to(site_time(2026, 11, 25, 0, 0))
     with pytest.raises(PublishingError):
-        withdraw_version(scheduled)
+        withdraw_version(scheduled, reason="Published by mistake.")
 
 
 def test_only_drafts_publish(terms):
@@ -167,7 +176,7 @@ def test_queryset_update_and_bulk_update_refuse_published_rows(terms):
 
 def test_withdrawn_version_is_frozen_too(terms):
     scheduled = publish_version(draft_of(terms))
-    withdrawn = withdraw_version(scheduled)
+    withdrawn = withdraw_version(scheduled, reason="Published by mistake.")
     withdrawn.status = "published"
     with pytest.raises(ProtectedVersionError):
         withdrawn.save(update_fields=["status"])

@@ -54,7 +54,7 @@ def test_database_refuses_delete_of_published_rows(terms):
 def test_database_allows_rerendering_and_withdrawing(terms):
     execute("UPDATE legal_documentversion SET body_html_vi = '<p>re-rendered</p>' WHERE id = %s", [terms.pk])
     scheduled = make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
-    withdraw_version(scheduled)
+    withdraw_version(scheduled, reason="Published by mistake.")
     scheduled.refresh_from_db()
     assert scheduled.status == "withdrawn"
     with pytest.raises(DatabaseError):

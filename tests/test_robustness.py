@@ -20,12 +20,12 @@ def history(terms):
     """Versions 1-2 in effect in turn, 3 scheduled, 4 withdrawn, and a draft."""
     make_version(
         terms.document,
-        effective_at=site_time(2026, 11, 24, 12, 0),
+        effective_at=site_time(2026, 11, 24, 12, 5),
         body_vi=terms.body_vi.replace("sẽ tạo", "phải tạo"),
         body_en=terms.body_en.replace("shall create", "must create"),
     )
     make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
-    withdraw_version(make_version(terms.document, effective_at=site_time(2026, 12, 5, 0, 0)))
+    withdraw_version(make_version(terms.document, effective_at=site_time(2026, 12, 5, 0, 0)), reason="Published by mistake.")
     make_version(terms.document, effective_at=site_time(2026, 12, 9, 0, 0), publish=False)
     return terms
 

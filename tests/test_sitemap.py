@@ -30,7 +30,7 @@ def sitemap(client):
 def versions(terms):
     """Version 2 scheduled for 1 December; a withdrawn version 3; a draft."""
     make_version(terms.document, effective_at=site_time(2026, 12, 1))
-    withdraw_version(make_version(terms.document, effective_at=site_time(2027, 1, 1)))
+    withdraw_version(make_version(terms.document, effective_at=site_time(2027, 1, 1)), reason="Published by mistake.")
     make_version(terms.document, effective_at=site_time(2027, 2, 1), publish=False)
     return terms
 
