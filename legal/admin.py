@@ -117,6 +117,8 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name.startswith("summary") and field is not None:
             field.widget = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+        if db_field.name.startswith("body") and field is not None:
+            field.strip = False  # the Markdown is stored exactly as typed, final newline included
         return field
 
     # Published and withdrawn versions are a legal record: view only, never deleted.

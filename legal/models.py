@@ -382,8 +382,10 @@ class DocumentVersion(models.Model):
         if update_fields is None or any(name.startswith(("body", "title")) for name in update_fields):
             self.render()
             if update_fields is not None:
-                # Whatever path saves the text, its HTML, sections and hash are saved with it.
-                kwargs["update_fields"] = set(update_fields) | set(rendered_field_names())
+                # Whatever path saves the text, the bodies and their HTML, sections and hashes
+                # are saved together, so the stored HTML is always that of the stored Markdown.
+                bodies = [f"body_{code}" for code in language_codes()]
+                kwargs["update_fields"] = set(update_fields) | set(bodies) | set(rendered_field_names())
         super().save(*args, **kwargs)
 
     save.alters_data = True

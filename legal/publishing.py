@@ -197,7 +197,11 @@ def publish_problems(version, *, at=None):
             )
     problems.extend(_section_problems(version))
     newer = version.published_since_drafted()
-    if newer is not None:
+    out_of_order = (
+        version.effective_at is not None and latest is not None and version.effective_at <= latest.effective_at
+    )
+    # A draft meant to take effect before the newer version gets the order rule's advice instead.
+    if newer is not None and not out_of_order:
         problems.append(
             _(
                 "This draft was made from version %(origin)s, but version %(latest)s has been published since: "

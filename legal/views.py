@@ -297,7 +297,7 @@ class CompareView(WithdrawnAnswer, ReaderPage):
         context.update(
             old=old,
             new=new,
-            reverse=old.effective_at > new.effective_at,
+            reverse=old.number > new.number,  # numbers are the order in which versions take effect
             # Comparing a version with itself gets the "nothing to compare" page, not a diff.
             redline=compare_versions(old, new, language) if old != new else None,
             page="compare",

@@ -226,3 +226,33 @@ def test_superuser_can_publish(client, draft):
     client.force_login(User.objects.create_superuser("root", password="pw"))
     assert client.post(f"{ADMIN}{draft.pk}/publish/").status_code == 302
     assert DocumentVersion.objects.get(pk=draft.pk).status == "published"
+
+
+def test_text_typed_in_the_admin_is_stored_with_lf_line_endings_and_nfc(editor, draft):
+    """Browsers submit CRLF; what is stored, hashed and downloaded is what was typed, with LF."""
+    import hashlib
+    import unicodedata
+
+    typed = draft.body_en.replace("\n", "\r\n") + "\r\nCafe\u0301 clause.\r\n"
+    decomposed_vi = unicodedata.normalize("NFD", draft.body_vi).replace("\n", "\r\n")
+    response = editor.post(f"{ADMIN}{draft.pk}/change/", form_data(draft, body_en=typed, body_vi=decomposed_vi))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert "\r" not in draft.body_en and "\r" not in draft.body_vi
+    assert draft.body_en.endswith("\nCafé clause.\n") and "\u0301" not in draft.body_en
+    assert draft.body_vi == unicodedata.normalize("NFC", draft.body_vi)
+    assert draft.body_sha256_en == hashlib.sha256(draft.body_en.encode()).hexdigest()
+
+
+def test_a_withdrawn_version_can_be_reissued_from_the_admin(publisher, terms, clock):
+    scheduled = make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
+    from legal.publishing import withdraw_version
+
+    withdraw_version(scheduled, reason="Urgent fix first.", reissue=True)
+    page = publisher.get(f"{ADMIN}{scheduled.pk}/change/").content.decode()
+    assert f"{scheduled.pk}/reissue/" in page
+    assert publisher.get(f"{ADMIN}{scheduled.pk}/reissue/").status_code == 405
+    response = publisher.post(f"{ADMIN}{scheduled.pk}/reissue/")
+    draft = DocumentVersion.objects.get(status="draft")
+    assert response["Location"] == f"{ADMIN}{draft.pk}/change/"
+    assert (draft.reissue_of_id, draft.based_on_id, draft.body_vi) == (scheduled.pk, terms.pk, scheduled.body_vi)

@@ -186,7 +186,9 @@ def test_two_versions_are_compared_from_the_history(new_page, site, second_versi
     page.goto("/en/terms-of-service/versions/")
     expect(page.locator(".history-item")).to_have_count(2)
     expect(page.locator(".badge-scheduled")).to_be_visible()
-    page.locator('form:has(input[name="version_a"]) button').click()  # preselected: 1 with 2
+    expect(page.locator('select[name="version_a"]')).to_have_value("1")
+    expect(page.locator('select[name="version_b"]')).to_have_value("2")
+    page.locator('form:has(select[name="version_a"]) button').click()  # preselected: 1 with 2
     expect(page).to_have_url(f"{site}/en/terms-of-service/compare/1/2/")
     inserted = page.locator(".redline ins", has_text="must")
     deleted = page.locator(".redline del", has_text="shall")

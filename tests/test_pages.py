@@ -169,3 +169,42 @@ def test_document_page_weighs_under_40_kb_compressed(client, terms, language):
         response = client.get(asset)
         total += len(gzip.compress(b"".join(response.streaming_content)))
     assert total < 40 * 1024, total
+
+
+@pytest.fixture
+def withdrawn(terms, clock):
+    """Version 2 scheduled, version 3 published after it and then withdrawn with a reason."""
+    from legal.publishing import withdraw_version
+
+    make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
+    version = make_version(terms.document, effective_at=site_time(2026, 12, 2, 0, 0), body_en=terms.body_en + "\nX.\n")
+    clock.move_to(site_time(2026, 11, 25, 9, 30))
+    return withdraw_version(version, reason="The new clause was not approved.", reissue=True)
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_a_withdrawn_version_keeps_its_address_with_410_and_the_reason(client, withdrawn, language):
+    response = client.get(f"/{language}/terms-of-service/versions/3/")
+    assert response.status_code == 410
+    html5lib.HTMLParser(strict=True).parse(response.content.decode())
+    page = text_of(response)
+    if language == "en":
+        assert "Version 3 was withdrawn on 25 November 2026 and never took effect." in page
+        assert "It had been scheduled to take effect on 2 December 2026." in page
+        assert "Its text is to be re-issued as a new version" in page
+    else:
+        assert "Phiên bản 3 đã bị rút lại vào 25 tháng 11 năm 2026 và chưa từng có hiệu lực." in page
+    assert "The new clause was not approved." in page
+    assert f'href="/{language}/terms-of-service/"' in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["compare/1/3/", "compare/3/2/", "compare/3/1/"])
+def test_comparisons_with_a_withdrawn_version_are_410(client, withdrawn, path):
+    response = client.get(f"/en/terms-of-service/{path}")
+    assert response.status_code == 410 and "Version 3 was withdrawn" in text_of(response)
+
+
+def test_the_withdrawn_text_stays_downloadable(client, withdrawn):
+    response = client.get("/en/terms-of-service/versions/3/en.md")
+    assert response.status_code == 200
+    assert response.content.decode() == withdrawn.body_en and response.content.decode().endswith("\nX.\n")

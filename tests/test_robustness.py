@@ -25,7 +25,9 @@ def history(terms):
         body_en=terms.body_en.replace("shall create", "must create"),
     )
     make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
-    withdraw_version(make_version(terms.document, effective_at=site_time(2026, 12, 5, 0, 0)), reason="Published by mistake.")
+    withdraw_version(
+        make_version(terms.document, effective_at=site_time(2026, 12, 5, 0, 0)), reason="Published by mistake."
+    )
     make_version(terms.document, effective_at=site_time(2026, 12, 9, 0, 0), publish=False)
     return terms
 
