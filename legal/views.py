@@ -93,7 +93,8 @@ def version_text_context(version, current):
         "version_title": title,
         "body_html": body_html,
         "toc": [s for s in sections if s.level in (2, 3)],
-        "is_superseded": current is not None and version.effective_at < current.effective_at,
+        # A draft may have no effective date yet: it supersedes nothing and is superseded by nothing.
+        "is_superseded": bool(current and version.effective_at and version.effective_at < current.effective_at),
         "version_hashes": [
             (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
             for code in settings.MODELTRANSLATION_LANGUAGES
