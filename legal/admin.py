@@ -31,6 +31,7 @@ from .publishing import (
     withdraw_problems,
     withdraw_version,
 )
+from .templatetags.date_words import date_in_words
 
 PUBLISH_PERMISSION = "legal.publish_documentversion"
 
@@ -102,12 +103,12 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(DocumentVersion)
 class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
-    list_display = ("__str__", "document", "number", "state", "effective_at", "languages", "published_by")
+    list_display = ("__str__", "document", "number", "state", "effective", "languages", "published_by")
     list_filter = ("document", StateFilter)
     search_fields = ("title_vi", "title_en")
     list_select_related = ("document", "published_by")
     fields = ("document", "change_kind", "effective_at", "title", "summary", "body")
-    readonly_info = ("number", "state", "published_at", "published_by", "withdrawn_at", "withdrawn_by",
+    readonly_info = ("effective", "number", "state", "published_at", "published_by", "withdrawn_at", "withdrawn_by",
                      "created_by", "updated_by", "hashes")  # fmt: skip
     formfield_overrides = {models.TextField: {"widget": MarkdownTextarea}}
     change_form_template = "admin/legal/documentversion/change_form.html"
@@ -121,7 +122,11 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        return fields + [f for f in self.readonly_info if f not in fields] if obj else fields
+        fields = fields + [f for f in self.readonly_info if f not in fields] if obj else fields
+        if "effective" in fields:  # the date in words right below the date's own field
+            fields.remove("effective")
+            fields.insert(fields.index("effective_at") + 1, "effective")
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_info if obj else ()
@@ -130,6 +135,10 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name.startswith("summary") and field is not None:
             field.widget = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+        if db_field.name == "effective_at" and field is not None:
+            field.help_text = _(
+                "Date as year-month-day (2027-01-06) or 6 January 2027; time as hours:minutes, 24-hour."
+            )
         return field
 
     # Published and withdrawn versions are a legal record: view only, never deleted.
@@ -152,6 +161,10 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     @admin.display(description=_("status"))
     def state(self, obj):
         return STATE_LABELS[version_state(obj, clock.now())]
+
+    @admin.display(description=_("takes effect"), ordering="effective_at")
+    def effective(self, obj):
+        return date_in_words(obj.effective_at)
 
     @admin.display(description=_("complete languages"))
     def languages(self, obj):
