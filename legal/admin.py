@@ -4,10 +4,13 @@ State changes go through `legal.publishing`; this module only asks and shows. Pu
 and withdrawn versions are shown read-only and can never be deleted.
 """
 
+import json
+
 from modeltranslation.admin import TabbedDjangoJqueryTranslationAdmin
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
@@ -21,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
+from .admin_roles import fixed_document_fields, may_delete_draft, notice_period_change
 from .diffing import compare_versions
 from .models import Document, DocumentVersion, language_codes
 from .publishing import (
@@ -53,6 +57,22 @@ class DocumentAdmin(TabbedDjangoJqueryTranslationAdmin):
         if obj is not None and obj.versions.exists():
             return False
         return super().has_delete_permission(request, obj)
+
+    # Roles: see legal/admin_roles.py. Read-only fields are left out of the form, so a
+    # crafted POST cannot change them either.
+    def get_readonly_fields(self, request, obj=None):
+        return fixed_document_fields(request.user, obj)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if "slug" in self.get_readonly_fields(request, obj) else super().get_prepopulated_fields(request, obj)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        change = None if add else notice_period_change(form)
+        if change is None:
+            return message
+        # The history keeps the old and the new value, written in the language of whoever changed it.
+        return f"{LogEntry(change_message=json.dumps(message)).get_change_message()} {change}"
 
 
 def version_state(version, now):
@@ -150,7 +170,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.status != DocumentVersion.Status.DRAFT:
             return False
-        return super().has_delete_permission(request, obj)
+        return super().has_delete_permission(request, obj) or may_delete_draft(request.user, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:
