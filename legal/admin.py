@@ -53,6 +53,9 @@ class DocumentAdmin(TabbedDjangoJqueryTranslationAdmin):
     search_fields = ("slug", "title_vi", "title_en")
     prepopulated_fields = {"slug": ("title_en",)}
 
+    class Media:
+        js = ("legal/admin_tabs.js",)
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.versions.exists():
             return False
@@ -135,6 +138,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     class Media:
         css = {"all": ("legal/admin.css",)}
+        js = ("legal/admin_tabs.js",)
 
     def get_queryset(self, request):
         in_effect = DocumentVersion.objects.filter(document=OuterRef("document")).in_effect(clock.now())
@@ -177,6 +181,14 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             obj.created_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+    def view_on_site(self, obj):
+        """ "View on site": a published version's public page; a draft (or withdrawn) version's preview."""
+        if obj.status == DocumentVersion.Status.PUBLISHED:
+            return obj.get_absolute_url()
+        language = translation.get_language()
+        language = language if language in language_codes() else obj.document.authoritative_language
+        return reverse("admin:legal_documentversion_preview", args=[obj.pk, language])
 
     @admin.display(description=_("status"))
     def state(self, obj):
