@@ -158,7 +158,9 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name.startswith("summary") and field is not None:
-            field.widget = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+            # Keep modeltranslation's classes on the widget: its tabs find the fields by them.
+            classes = f"{field.widget.attrs.get('class', '')} vLargeTextField".strip()
+            field.widget = forms.Textarea(attrs={**field.widget.attrs, "rows": 3, "class": classes})
         if db_field.name == "effective_at" and field is not None:
             field.help_text = _(
                 "Date as year-month-day (2027-01-06) or 6 January 2027; time as hours:minutes, 24-hour."
