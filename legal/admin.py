@@ -4,10 +4,13 @@ State changes go through `legal.publishing`; this module only asks and shows. Pu
 and withdrawn versions are shown read-only and can never be deleted.
 """
 
+import json
+
 from modeltranslation.admin import TabbedDjangoJqueryTranslationAdmin
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -20,6 +23,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
+from .admin_roles import fixed_document_fields, may_delete_draft, notice_period_change
 from .diffing import compare_versions
 from .models import Document, DocumentVersion, PublicState, language_codes
 from .publishing import (
@@ -33,6 +37,7 @@ from .publishing import (
     withdraw_problems,
     withdraw_version,
 )
+from .templatetags.date_words import date_in_words
 
 PUBLISH_PERMISSION = "legal.publish_documentversion"
 
@@ -50,10 +55,29 @@ class DocumentAdmin(TabbedDjangoJqueryTranslationAdmin):
     search_fields = ("slug", "title_vi", "title_en")
     prepopulated_fields = {"slug": ("title_en",)}
 
+    class Media:
+        js = ("legal/admin_tabs.js",)
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.versions.exists():
             return False
         return super().has_delete_permission(request, obj)
+
+    # Roles: see legal/admin_roles.py. Read-only fields are left out of the form, so a
+    # crafted POST cannot change them either.
+    def get_readonly_fields(self, request, obj=None):
+        return fixed_document_fields(request.user, obj)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if "slug" in self.get_readonly_fields(request, obj) else super().get_prepopulated_fields(request, obj)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        change = None if add else notice_period_change(form)
+        if change is None:
+            return message
+        # The history keeps the old and the new value, written in the language of whoever changed it.
+        return f"{LogEntry(change_message=json.dumps(message)).get_change_message()} {change}"
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -90,25 +114,31 @@ class WithdrawForm(forms.Form):
 
 @admin.register(DocumentVersion)
 class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
-    list_display = ("__str__", "document", "number", "state", "effective_at", "languages", "published_by")
+    list_display = ("__str__", "document", "number", "state", "effective", "languages", "published_by")
     list_filter = ("document", StateFilter)
     search_fields = ("title_vi", "title_en")
     list_select_related = ("document", "published_by")
     fields = ("document", "change_kind", "effective_at", "title", "summary", "body")
-    readonly_info = ("number", "state", "based_on", "reissue_of", "published_at", "published_by", "notice_from",
-                     "withdrawn_at", "withdrawn_by", "withdrawal_reason", "created_by", "updated_by", "hashes")  # fmt: skip
+    readonly_info = ("effective", "number", "state", "based_on", "reissue_of", "published_at", "published_by",
+                     "notice_from", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "created_by", "updated_by",
+                     "hashes")  # fmt: skip
     formfield_overrides = {models.TextField: {"widget": MarkdownTextarea}}
     change_form_template = "admin/legal/documentversion/change_form.html"
 
     class Media:
         css = {"all": ("legal/admin.css",)}
+        js = ("legal/admin_tabs.js",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_public_state(clock.now())
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        return fields + [f for f in self.readonly_info if f not in fields] if obj else fields
+        fields = fields + [f for f in self.readonly_info if f not in fields] if obj else fields
+        if "effective" in fields:  # the date in words right below the date's own field
+            fields.remove("effective")
+            fields.insert(fields.index("effective_at") + 1, "effective")
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_info if obj else ()
@@ -116,7 +146,13 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name.startswith("summary") and field is not None:
-            field.widget = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+            # Keep modeltranslation's classes on the widget: its tabs find the fields by them.
+            classes = f"{field.widget.attrs.get('class', '')} vLargeTextField".strip()
+            field.widget = forms.Textarea(attrs={**field.widget.attrs, "rows": 3, "class": classes})
+        if db_field.name == "effective_at" and field is not None:
+            field.help_text = _(
+                "Date as year-month-day (2027-01-06) or 6 January 2027; time as hours:minutes, 24-hour."
+            )
         if db_field.name.startswith("body") and field is not None:
             field.strip = False  # the Markdown is stored exactly as typed, final newline included
         return field
@@ -130,7 +166,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     def has_delete_permission(self, request, obj=None):
         if obj is not None and not obj.is_draft:
             return False
-        return super().has_delete_permission(request, obj)
+        return super().has_delete_permission(request, obj) or may_delete_draft(request.user, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -138,9 +174,21 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 
+    def view_on_site(self, obj):
+        """ "View on site": a version's public page (410 with its reason once withdrawn); a draft's preview."""
+        if not obj.is_draft:
+            return obj.get_absolute_url()
+        language = translation.get_language()
+        language = language if language in language_codes() else obj.document.authoritative_language
+        return reverse("admin:legal_documentversion_preview", args=[obj.pk, language])
+
     @admin.display(description=_("status"))
     def state(self, obj):
         return obj.public_state().label
+
+    @admin.display(description=_("takes effect"), ordering="effective_at")
+    def effective(self, obj):
+        return date_in_words(obj.effective_at)
 
     @admin.display(description=_("complete languages"))
     def languages(self, obj):

@@ -13,3 +13,9 @@ class LegalConfig(AppConfig):
         from .signals import versions_changed
 
         versions_changed.connect(bump_generation, dispatch_uid="legal.caching.bump_generation")
+
+        from django.contrib import admin
+
+        # The admin is the legal team's tool: branded and localised, not "Django administration".
+        admin.site.site_header = admin.site.site_title = _("Sigma.video · Legal")
+        admin.site.index_title = _("Legal documents")

@@ -23,3 +23,6 @@ urlpatterns += [
     # The catch-all redirect comes last.
     path("<slug:slug>/", views.language_redirect, name="document-redirect"),
 ]
+
+# Refusals explain themselves in the reader's language, naming the role an admin action needs.
+handler403 = "legal.refusals.permission_denied"

@@ -311,6 +311,54 @@ def test_admin_language_tabs_work_with_packaged_jquery_ui_and_no_csp_violation(n
         page.locator(f'.ui-tabs-nav a[href="#{panel.get_attribute("id")}"]').click()
         expect(page.locator(f"#id_body_{shown}")).to_be_visible()
         expect(page.locator(f"#id_body_{hidden}")).to_be_hidden()
-    assert page.locator("#id_body_en").evaluate("e => getComputedStyle(e).fontFamily").startswith("ui-monospace")
+    assert page.locator("#id_body_en").evaluate("e => getComputedStyle(e).fontFamily").startswith('"Noto Sans Mono"')
     assert not [p for p in problems if "Content Security Policy" in p], problems
     assert all(urlsplit(url).netloc == urlsplit(site).netloc for url in page.requests)
+
+
+def test_an_editor_edits_a_draft_in_the_vietnamese_admin(new_page, site, version_1, tmp_path):
+    """The Vietnamese tab opens first in both admin languages; "06/01/2027" is saved as 6 January 2027."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group, Permission, User
+
+    from legal.publishing import new_draft_from
+
+    # A transactional test's flush may have removed the groups the migration made.
+    codenames = import_module("legal.migrations.0002_legal_staff_groups").EDITOR_CODENAMES
+    editors, _created = Group.objects.get_or_create(name="Legal editors")
+    editors.permissions.set(Permission.objects.filter(content_type__app_label="legal", codename__in=codenames))
+    editor = User.objects.create_user("editor", password="a-long-editor-password", is_staff=True)
+    editor.groups.add(editors)
+    draft = new_draft_from(version_1, user=editor)
+    change = f"/admin/legal/documentversion/{draft.pk}/change/"
+    for locale in ("en-US", "vi-VN"):  # the Vietnamese desktop page last: it saves the date
+        for viewport in (PHONE, DESKTOP):
+            page = new_page(locale=locale, viewport=viewport)
+            page.goto("/admin/login/")
+            page.fill("#id_username", "editor")
+            page.fill("#id_password", "a-long-editor-password")
+            page.click("input[type=submit]")
+            page.goto(change)
+            expect(page.locator("#site-name")).to_contain_text("Sigma.video")
+            # The authoritative Vietnamese text is the open tab, whatever the admin's language.
+            expect(page.locator("#id_body_vi")).to_be_visible()
+            expect(page.locator("#id_body_en")).to_be_hidden()
+            tabs = page.locator(".ui-tabs-nav").first.locator("a")
+            assert [tab.get_attribute("href").rsplit("_", 1)[1] for tab in tabs.all()] == ["vi", "en"]
+            page.screenshot(path=tmp_path / f"admin-change-{locale}-{viewport['width']}.png", full_page=False)
+    # The editor's font draws Vietnamese letters whole: Liberation Mono here, never DejaVu Sans Mono.
+    editor_font = page.locator("#id_body_vi").evaluate("e => getComputedStyle(e).fontFamily")
+    assert editor_font.startswith('"Noto Sans Mono", "Liberation Mono"') and "DejaVu" not in editor_font
+    page.locator("#id_body_vi").screenshot(path=tmp_path / "admin-editor-font.png")
+    page.fill("#id_effective_at_0", "06/01/2027")
+    page.fill("#id_effective_at_1", "00:00")
+    page.click("input[name=_continue]")
+    expect(page.locator(".field-effective .readonly")).to_have_text(
+        "00:00, 6 tháng 1 năm 2027 (còn 42 ngày, 12 giờ nữa)"
+    )
+    expect(page.locator("#id_effective_at_0")).to_have_value("06/01/2027")
+    draft.refresh_from_db()
+    assert draft.effective_at == site_time(2027, 1, 6, 0, 0)
+    page.screenshot(path=tmp_path / "admin-change-vi-saved.png", full_page=True)
+    print(f"screenshots in {tmp_path}")

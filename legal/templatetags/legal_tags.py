@@ -2,7 +2,7 @@
 
 from django import template
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import Resolver404, resolve, reverse, translate_url
 from django.utils.translation import get_language_info
 
 register = template.Library()
@@ -16,6 +16,17 @@ def language_alternates(context):
         return []
     alternates = []
     for code, _name in settings.LANGUAGES:
-        path = translate_url(request.path, code)
+        path = _with_language_argument(request.path, code) or translate_url(request.path, code)
         alternates.append((code, get_language_info(code)["name_local"], request.build_absolute_uri(path)))
     return alternates
+
+
+def _with_language_argument(path, code):
+    """The same page in `code` when the language is a URL argument (the admin preview), else None."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if "language" not in match.kwargs:
+        return None
+    return reverse(match.view_name, args=match.args, kwargs={**match.kwargs, "language": code})

@@ -6,3 +6,18 @@ SHORT_DATE_FORMAT = "d/m/Y"
 SHORT_DATETIME_FORMAT = "H:i d/m/Y"
 DECIMAL_SEPARATOR = ","
 THOUSAND_SEPARATOR = "."
+
+# What the admin reads from a date field: day first, as the site prints dates ("06/01/2027"
+# is 6 January), or ISO. The first entry is also what the admin's date widget writes.
+DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+TIME_INPUT_FORMATS = ["%H:%M:%S", "%H:%M:%S.%f", "%H:%M"]
+DATETIME_INPUT_FORMATS = [
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S.%f",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+]
