@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .diffing import compare_versions
+from .forms import validate_markdown_limits
 from .models import Document, DocumentVersion, language_codes
 from .publishing import (
     PublishingError,
@@ -130,6 +131,8 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name.startswith("summary") and field is not None:
             field.widget = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+        if db_field.name.startswith("body_") and field is not None:
+            field.validators.append(validate_markdown_limits)
         return field
 
     # Published and withdrawn versions are a legal record: view only, never deleted.

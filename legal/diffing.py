@@ -31,6 +31,8 @@ BLOCKS = {"p", "li", "td", "th", "pre", "blockquote"}
 TOKEN = re.compile(r"\w+\s*|[^\w\s]\s*|\s+", re.UNICODE)
 TRAILING_SPACE = re.compile(r"\s*\Z")
 INTRO = ""  # the anchor of the text before the first heading
+# Revision of the redline's output; stored redlines of another revision are not reused.
+ALGORITHM = 2
 # Myers steps (diagonals walked) one redline may take; see the module docstring. A step
 # costs about half a microsecond here; 3,000 words with every 7th changed take ~0.8 M.
 REDLINE_STEP_BUDGET = 1_500_000
@@ -352,3 +354,24 @@ def compare_html(old_html, new_html):
 
 def compare_versions(old, new, language):
     return compare_html(getattr(old, f"body_html_{language}") or "", getattr(new, f"body_html_{language}") or "")
+
+
+def redline_to_data(redline):
+    """The redline as JSON-ready lists (legal.redlines stores it)."""
+    return [
+        [s.anchor, s.level, s.status, s.title, s.old_title, [[b.kind, b.status, b.segments] for b in s.blocks]]
+        for s in redline.sections
+    ]
+
+
+def redline_from_data(data):
+    return Redline(
+        sections=[
+            SectionChange(
+                anchor, level, status, title, old_title,
+                [BlockChange(kind, block_status, [tuple(segment) for segment in segments])
+                 for kind, block_status, segments in blocks],
+            )
+            for anchor, level, status, title, old_title, blocks in data
+        ]
+    )  # fmt: skip

@@ -206,6 +206,8 @@ def split_front_matter(text):
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FrontMatterError(f"invalid YAML front matter: {problem}") from None
+    except ValueError as exc:  # a well-formed but impossible timestamp: 2026-02-30
+        raise FrontMatterError(f"invalid YAML front matter: {exc}") from None
     if not isinstance(metadata, dict):
         raise FrontMatterError("front matter must be a mapping of keys to values")
     return metadata, text[match.end() :]

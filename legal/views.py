@@ -17,8 +17,8 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from . import caching, clock
-from .diffing import compare_versions
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
+from .redlines import redline_for
 
 
 @require_safe
@@ -272,7 +272,7 @@ class CompareView(ReaderPage):
             new=new,
             reverse=old.effective_at > new.effective_at,
             # Comparing a version with itself gets the "nothing to compare" page, not a diff.
-            redline=compare_versions(old, new, language) if old != new else None,
+            redline=redline_for(old, new, language) if old != new else None,
             page="compare",
         )
         return context

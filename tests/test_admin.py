@@ -216,3 +216,35 @@ def test_superuser_can_publish(client, draft):
     client.force_login(User.objects.create_superuser("root", password="pw"))
     assert client.post(f"{ADMIN}{draft.pk}/publish/").status_code == 302
     assert DocumentVersion.objects.get(pk=draft.pk).status == "published"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[" * 100_000, "Line 1 is 100000 characters long; at most 30000 are allowed on one line."),
+        ("".join(f"## H {i}\n\n" for i in range(10_000)), "The text has 10000 headings; at most 500 are allowed."),
+        (
+            "".join("  " * i + "- x\n" for i in range(300)),
+            "Line 101 is nested 101 levels deep (lists, quotes); at most 100 are allowed.",
+        ),
+        (">" * 500 + " x\n", "Line 1 is nested 500 levels deep (lists, quotes); at most 100 are allowed."),
+    ],
+    ids=["brackets", "headings", "deep-list", "deep-quotes"],
+)
+def test_change_form_shows_a_limit_error_next_to_the_body(editor, draft, body, message):
+    """Text the renderer would refuse is a form error on that language's body; nothing is saved."""
+    editor.cookies["django_language"] = "en"
+    response = editor.post(f"{ADMIN}{draft.pk}/change/", form_data(draft, body_en=body))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["body_en"] == [message]
+    draft.refresh_from_db()
+    assert "## H 1\n" not in draft.body_en and not draft.body_en.startswith("[[[")
+
+
+def test_change_form_limit_error_is_in_vietnamese_for_a_vietnamese_editor(editor, draft):
+    editor.cookies["django_language"] = "vi"
+    response = editor.post(f"{ADMIN}{draft.pk}/change/", form_data(draft, body_vi=">" * 500 + " x\n"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["body_vi"] == [
+        "Dòng 1 lồng sâu 500 cấp (danh sách, trích dẫn); tối đa 100 cấp."
+    ]
