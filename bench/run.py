@@ -6,7 +6,10 @@ page against a static file of the same size served by WhiteNoise from the same g
 (the baseline, measured in the same run). Then a load run: 64 connections on the current
 page while a new version is published and takes effect. Prints a Markdown table.
 
-Usage: python bench/run.py [--versions 1000] [--duration 10] [--load-duration 60]
+First, in-process, the slowest render and redline over hostile and very long texts, each
+against a 100 ms target (`--hostile-only` stops there; it needs no wrk).
+
+Usage: python bench/run.py [--versions 1000] [--duration 10] [--load-duration 60] [--hostile-only]
 """
 
 import argparse
@@ -28,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+TARGET_MS = 100  # the slowest render or redline of any allowed input
 
 
 def free_port():
@@ -107,6 +111,81 @@ for _ in range(200):
         timings.append((time.perf_counter() - start) * 1000)
 print(f"{statistics.median(timings):.2f} {max(timings):.2f}")
 """
+
+
+HOSTILE = r"""
+import json, random, time, django
+django.setup()
+from legal.diffing import compare_html
+from legal.importing import BUNDLED_DIR
+from legal.rendering import RenderLimitError, render_markdown, split_front_matter
+
+words = "khách hàng sigma video dịch vụ tài khoản điều khoản bảo mật dữ liệu quyền nghĩa vụ".split()
+paragraph = [f"{words[i % len(words)]}{i % 97}" for i in range(3000)]
+every_7th = [f"{w}x" if i % 7 == 0 else w for i, w in enumerate(paragraph)]
+terms = split_front_matter((BUNDLED_DIR / "terms-of-service.vi.md").read_text(encoding="utf-8"))[1]
+random.seed(7)
+edited = " ".join(w if random.random() > 0.2 else w.upper() + "x" for w in terms.split(" "))
+long_body = ("## Điều\n\n" + " ".join(paragraph[:150]) + "\n\n- [liên kết](https://sigma.video) a\n- b\n\n") * 120
+renders = {
+    "bundled Terms (vi)": terms,
+    "one 3,000-word paragraph": " ".join(paragraph),
+    "100,000 [": "[" * 100_000,
+    "50,000 [ on separate lines": "[\n" * 50_000,
+    "10,000 headings": "".join(f"## H {i}\n\n" for i in range(10_000)),
+    "500 headings (the limit)": "".join(f"## H {i}\n\n" for i in range(500)),
+    "list nested 500 deep": "".join("  " * i + "- x\n" for i in range(500)),
+    "list nested 100 deep (the limit)": "".join("  " * i + "- x\n" for i in range(100)),
+    "quotes nested 100 deep (the limit)": ">" * 100 + " x\n",
+    "30,000-character line": "word " * 6000,
+    "600 unclosed HTML tags (the limit)": "<a " * 600,
+    "3,000 * and _ (the limit)": "*_" * 1500,
+    f"{len(long_body):,} characters, 120 sections": long_body,
+}
+redlines = {
+    "3,000-word paragraph, every 7th word changed": (" ".join(paragraph), " ".join(every_7th)),
+    "3,000-word paragraph reversed (budget reached)": (" ".join(paragraph), " ".join(reversed(paragraph))),
+    "two unrelated 3,000-word paragraphs": (" ".join(paragraph), " ".join(w[::-1] for w in paragraph)),
+    "bundled Terms vs a copy with 20% of words changed": (terms, edited),
+    "bundled Terms vs itself": (terms, terms),
+    "long body vs every 7th word changed": (long_body, long_body.replace("a1", "zz").replace("3 ", "33 ")),
+}
+result = {"render": [], "redline": []}
+for label, text in renders.items():
+    start = time.perf_counter()
+    try:
+        render_markdown(text, permalink_label="x")
+        outcome = "rendered"
+    except RenderLimitError as exc:
+        outcome = f"refused: {exc}"
+    result["render"].append([label, (time.perf_counter() - start) * 1000, outcome])
+for label, (old, new) in redlines.items():
+    old_html, new_html = (render_markdown(t).html for t in (old, new))
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        compare_html(old_html, new_html)
+        timings.append((time.perf_counter() - start) * 1000)
+    result["redline"].append([label, max(timings), ""])
+print(json.dumps(result))
+"""
+
+
+def hostile_inputs(env):
+    """Slowest render and redline over hostile and very long texts, in-process (ms)."""
+    result = json.loads(run_python(HOSTILE, env))
+    print()
+    print(f"Hostile and very long inputs (target: {TARGET_MS} ms each; slowest of 3 runs for redlines):")
+    print()
+    print("| input | ms | × target | outcome |")
+    print("|---|---:|---:|---|")
+    for kind in ("render", "redline"):
+        for label, ms, outcome in result[kind]:
+            print(f"| {kind}: {label} | {ms:.1f} | {ms / TARGET_MS:.2f} | {outcome} |")
+    for kind in ("render", "redline"):
+        label, ms, _outcome = max(result[kind], key=lambda row: row[1])
+        print(f"Slowest {kind}: {ms:.1f} ms ({ms / TARGET_MS:.2f} × the {TARGET_MS} ms target): {label}")
+    return result
 
 
 def run_python(code, env, *args):
@@ -205,14 +284,18 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--load-duration", type=int, default=60)
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--hostile-only", action="store_true", help="only the render and redline worst cases")
     args = parser.parse_args()
     # Turn SIGTERM into an exit, so the servers started below are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    workdir = Path(tempfile.mkdtemp(prefix="sigma-bench-"))
+    env = django_env(workdir / "bench.sqlite3")
+    hostile = hostile_inputs(env)
+    if args.hostile_only:
+        return
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is missing; install it with `apt-get install wrk` (Debian package wrk)")
 
-    workdir = Path(tempfile.mkdtemp(prefix="sigma-bench-"))
-    env = django_env(workdir / "bench.sqlite3")
     print(f"bench: database with the bundled Terms and {args.versions} generated versions ...", flush=True)
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     latest = int(run_python(GENERATE, env, str(args.versions)))
@@ -296,7 +379,9 @@ def main():
         f"median {diff_median:.2f} ms, slowest of 400 {diff_max:.2f} ms."
     )
     if args.json:
-        summary = {"pages": results, "load": load, "memory": memory, "diff_ms": [diff_median, diff_max]}
+        summary = {
+            "pages": results, "load": load, "memory": memory, "diff_ms": [diff_median, diff_max], "hostile": hostile,
+        }  # fmt: skip
         Path(args.json).write_text(json.dumps(summary, indent=2))
     shutil.rmtree(workdir, ignore_errors=True)
     failed = load["non_2xx"] or load["errors"] or not switched

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from . import clock
 from .admin_roles import fixed_document_fields, may_delete_draft, notice_period_change
 from .diffing import compare_versions
+from .forms import validate_markdown_limits
 from .models import Document, DocumentVersion, PublicState, language_codes
 from .publishing import (
     WITHDRAWAL_REASON_MAX_LENGTH,
@@ -153,8 +154,9 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             field.help_text = _(
                 "Date as year-month-day (2027-01-06) or 6 January 2027; time as hours:minutes, 24-hour."
             )
-        if db_field.name.startswith("body") and field is not None:
+        if db_field.name.startswith("body_") and field is not None:
             field.strip = False  # the Markdown is stored exactly as typed, final newline included
+            field.validators.append(validate_markdown_limits)
         return field
 
     # Published and withdrawn versions are a legal record: view only, never deleted.

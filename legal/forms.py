@@ -1,4 +1,4 @@
-"""Public forms: subscribing to the changes of a document."""
+"""Forms: subscribing to the changes of a document; the limits of a version's Markdown."""
 
 import unicodedata
 
@@ -8,6 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import notifications
+from .rendering import RenderLimitError, check_limits
 
 INVALID_EMAIL = _("Enter a valid email address, such as name@example.com.")
 
@@ -55,3 +56,23 @@ class SubscribeForm(forms.Form):
     @property
     def is_rate_limited(self):
         return self.has_error(NON_FIELD_ERRORS, code="rate_limited")
+
+
+MARKDOWN_LIMIT_MESSAGES = {
+    "body_chars": _("The text is %(found)s characters long; at most %(limit)s are allowed."),
+    "line_chars": _("Line %(line)s is %(found)s characters long; at most %(limit)s are allowed on one line."),
+    "headings": _("The text has %(found)s headings; at most %(limit)s are allowed."),
+    "nesting_depth": _("Line %(line)s is nested %(found)s levels deep (lists, quotes); at most %(limit)s are allowed."),
+    "bracket_scan_chars": _("Too many unclosed [ or ( brackets in long paragraphs (near line %(line)s)."),
+    "html_tags": _("The text has %(found)s HTML tags; at most %(limit)s are allowed."),
+    "inline_marks": _("The text has %(found)s *, _ and ` marks; at most %(limit)s are allowed."),
+}
+
+
+def validate_markdown_limits(value):
+    """A form error (next to the field) for Markdown the renderer would refuse."""
+    try:
+        check_limits(unicodedata.normalize("NFC", value or ""))
+    except RenderLimitError as exc:
+        params = {"found": exc.found, "limit": exc.limit, "line": exc.line}
+        raise ValidationError(MARKDOWN_LIMIT_MESSAGES[exc.code], code=exc.code, params=params) from None

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from .models import Document, DocumentVersion, language_codes
 from .publishing import PublishingError, publish_version
-from .rendering import FrontMatterError, render_markdown, split_front_matter
+from .rendering import FrontMatterError, RenderLimitError, render_markdown, split_front_matter
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "content"
 BUNDLED_SLUG = "terms-of-service"
@@ -46,8 +46,12 @@ def parse_datetime(value, *, what="date"):
             parsed = datetime.datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise ImportProblem(f"{what} {value!r} is not an ISO 8601 date and time, e.g. 2026-12-01T00:00+07:00")
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+    try:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        parsed.astimezone(datetime.UTC)  # the database stores UTC: year 1 at +07:00 is year 0 there
+    except (OverflowError, ValueError):
+        raise ImportProblem(f"{what} {value!s} is out of range") from None
     return parsed
 
 
@@ -69,6 +73,8 @@ def read_source(path):
         raise ImportProblem(f"{name}: not UTF-8 text")
     except OSError as exc:
         raise ImportProblem(f"{path}: {exc.strerror}")
+    if "\x00" in text:  # PostgreSQL cannot store it; refused on every database alike
+        raise ImportProblem(f"{name}: contains a NUL character")
     try:
         metadata, body = split_front_matter(text)
     except FrontMatterError as exc:
@@ -84,7 +90,10 @@ def read_source(path):
     effective = None
     if metadata.get("effective") is not None:
         effective = parse_datetime(metadata["effective"], what=f"{name}: effective")
-    heading_title = render_markdown(body).title
+    try:
+        heading_title = render_markdown(body).title
+    except RenderLimitError as exc:
+        raise ImportProblem(f"{name}: {exc}") from None
     return SourceFile(
         language=language,
         title=(heading_title or metadata.get("title") or "").strip(),
@@ -98,6 +107,8 @@ def import_version(paths, *, slug, publish=False, effective=None, summary=None, 
     """Create a draft (and publish it with `publish`) from `paths`; returns the version."""
     if slug != slugify(slug) or not slug:
         raise ImportProblem(f"{slug!r} is not a valid document slug (lowercase letters, digits and hyphens)")
+    if "\x00" in (summary or ""):
+        raise ImportProblem("--summary contains a NUL character")
     sources = [read_source(path) for path in paths]
     if not sources:
         raise ImportProblem("no file given")

@@ -545,5 +545,6 @@ class DocumentVersion(models.Model):
             raise ProtectedVersionError(_("Published and withdrawn versions cannot be changed."))
 
 
-# Subscriptions and their outbox live in their own module; importing it registers them with the app.
+# Subscriptions, their outbox and stored redlines live in their own modules; importing them registers them.
+from .redlines import StoredRedline  # noqa: E402, F401
 from .subscriptions import Notification, Subscription  # noqa: E402, F401

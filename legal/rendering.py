@@ -46,6 +46,134 @@ class FrontMatterError(ValueError):
     """The YAML front matter of a source file cannot be read."""
 
 
+# Limits ------------------------------------------------------------------------------
+# Python-Markdown has inputs that take it minutes or past Python's recursion limit: every
+# "[" or "](" scans for its closing bracket to the end of the paragraph (100,000 "[" ran
+# past 30 s), thousands of headings are slow, lists nested ~500 deep raise RecursionError.
+# Text past these limits is refused before rendering; text within them renders in a
+# fraction of a second (`make bench` measures the slowest). The bundled Terms use about
+# 5 % of the size, 2 % of the headings and 4 of the 100 levels of nesting.
+
+
+@dataclass(frozen=True)
+class Limits:
+    body_chars: int = 150_000  # about 25,000 words
+    line_chars: int = 30_000  # a 3,000-word paragraph on one line fits
+    headings: int = 500
+    nesting_depth: int = 100  # lists and block quotes: markers, plus 1 per 2 columns of indent
+    # Characters Python-Markdown scans looking for the "]" or ")" that closes each "[" or
+    # "](", summed over the text: unclosed brackets in long paragraphs add up quickly.
+    bracket_scan_chars: int = 200_000
+    # The standard library's HTML parser, which Python-Markdown runs over the whole text,
+    # and the emphasis and code patterns slow down with the count of these marks, not the size.
+    html_tags: int = 600  # "<" followed by a letter, "/", "!" or "?"
+    inline_marks: int = 3_000  # "*", "_" and "`"
+
+
+LIMITS = Limits()
+
+
+class RenderLimitError(ValueError):
+    """The text is past one of the renderer's limits; `code` says which."""
+
+    MESSAGES = {
+        "body_chars": "the text is {found:,} characters long; the limit is {limit:,}",
+        "line_chars": "line {line} is {found:,} characters long; the limit is {limit:,}",
+        "headings": "the text has {found:,} headings; the limit is {limit:,}",
+        "nesting_depth": "line {line} is nested {found} levels deep (lists, quotes); the limit is {limit}",
+        "bracket_scan_chars": "too many unclosed [ or ( brackets in long paragraphs (near line {line})",
+        "html_tags": "the text has {found:,} HTML tags; the limit is {limit:,}",
+        "inline_marks": "the text has {found:,} *, _ and ` marks; the limit is {limit:,}",
+    }
+
+    def __init__(self, code, *, limit, found, line=None):
+        self.code, self.limit, self.found, self.line = code, limit, found, line
+        super().__init__(self.MESSAGES[code].format(limit=limit, found=found, line=line))
+
+
+CONTAINER_PREFIX = re.compile(r"[ \t]*(?:>|(?:[*+-]|\d{1,9}[.)])(?=[ \t]|$))")
+ATX_HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
+SETEXT_UNDERLINE = re.compile(r"[ \t]{0,3}(?:=+|-+)[ \t]*$")
+ESCAPED = re.compile(r"\\.", re.DOTALL)
+BACKTICKS = re.compile(r"`+")
+HTML_TAG = re.compile(r"<[A-Za-z/!?]")
+
+
+def _depth_and_rest(line):
+    """(nesting depth, text after the container markers) of one source line."""
+    expanded = line.expandtabs(4)
+    indent = len(expanded) - len(expanded.lstrip(" "))
+    depth, position = indent // 2, 0
+    while match := CONTAINER_PREFIX.match(expanded, position):
+        depth, position = depth + 1, match.end()
+    return depth, expanded[position:].lstrip()
+
+
+def _bracket_scan(paragraph):
+    """Characters Python-Markdown's link patterns scan in `paragraph` (an upper estimate).
+
+    Escapes and code spans hide their brackets from the link patterns, so they are blanked
+    first; then each "[" costs the distance to its matching "]" (or to the end), and each
+    "(" right after a "]" the distance to its matching ")".
+    """
+    unescaped = ESCAPED.sub("  ", paragraph)
+    text = list(unescaped)
+    opened = None  # a code span runs from a run of backticks to the next run as long
+    for run in BACKTICKS.finditer(unescaped):
+        if opened is None or len(opened.group()) != len(run.group()):
+            opened = opened or run
+            continue
+        text[opened.start() : run.end()] = " " * (run.end() - opened.start())
+        opened = None
+    cost, open_square, open_round = 0, [], []
+    for position, char in enumerate(text):
+        if char == "[":
+            open_square.append(position)
+        elif char == "]" and open_square:
+            cost += position - open_square.pop()
+        elif char == "(" and position and text[position - 1] == "]":
+            open_round.append(position)
+        elif char == ")" and open_round:
+            cost += position - open_round.pop()
+    return cost + sum(len(text) - position for position in open_square + open_round)
+
+
+def check_limits(text, limits=LIMITS):
+    """Raise RenderLimitError if `text` is past one of `limits`; cheap (linear) to run."""
+    if len(text) > limits.body_chars:
+        raise RenderLimitError("body_chars", limit=limits.body_chars, found=len(text))
+    for code, found in (
+        ("html_tags", len(HTML_TAG.findall(text))),
+        ("inline_marks", text.count("*") + text.count("_") + text.count("`")),
+    ):
+        if found > getattr(limits, code):
+            raise RenderLimitError(code, limit=getattr(limits, code), found=found)
+    headings, scanned, paragraph, start, in_fence = 0, 0, [], 1, False
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > limits.line_chars:
+            raise RenderLimitError("line_chars", limit=limits.line_chars, found=len(line), line=number)
+        if FENCE.match(line):
+            in_fence = not in_fence
+        if in_fence:  # code: no nesting, headings or links inside
+            continue
+        depth, rest = _depth_and_rest(line)
+        if depth > limits.nesting_depth:
+            raise RenderLimitError("nesting_depth", limit=limits.nesting_depth, found=depth, line=number)
+        headings += bool(ATX_HEADING.match(rest) or SETEXT_UNDERLINE.match(line))
+        if line.strip():
+            paragraph.append(line)
+            continue
+        scanned += _bracket_scan("\n".join(paragraph)) if paragraph else 0
+        if scanned > limits.bracket_scan_chars:
+            raise RenderLimitError("bracket_scan_chars", limit=limits.bracket_scan_chars, found=scanned, line=start)
+        paragraph, start = [], number + 1
+    scanned += _bracket_scan("\n".join(paragraph)) if paragraph else 0
+    if scanned > limits.bracket_scan_chars:
+        raise RenderLimitError("bracket_scan_chars", limit=limits.bracket_scan_chars, found=scanned, line=start)
+    if headings > limits.headings:
+        raise RenderLimitError("headings", limit=limits.headings, found=headings)
+
+
 @dataclass(frozen=True)
 class Section:
     level: int
@@ -78,6 +206,8 @@ def split_front_matter(text):
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FrontMatterError(f"invalid YAML front matter: {problem}") from None
+    except ValueError as exc:  # a well-formed but impossible timestamp: 2026-02-30
+        raise FrontMatterError(f"invalid YAML front matter: {exc}") from None
     if not isinstance(metadata, dict):
         raise FrontMatterError("front matter must be a mapping of keys to values")
     return metadata, text[match.end() :]
@@ -179,9 +309,10 @@ def render_markdown(text, *, section_ids=None, permalink_label=None):
     `section_ids` are the anchors of the authoritative language's headings, in outline
     order; a translation passes them so that its headings take the same anchors by
     position. `permalink_label` is the accessible name of the "link to this section"
-    anchors (None adds no anchors).
+    anchors (None adds no anchors). Text past `LIMITS` raises RenderLimitError unrendered.
     """
     text = unicodedata.normalize("NFC", text)
+    check_limits(text)
     md = markdown.Markdown(
         extensions=[
             "attr_list",

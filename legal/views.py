@@ -17,8 +17,8 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from . import caching, clock
-from .diffing import compare_versions
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
+from .redlines import redline_for
 
 
 @require_safe
@@ -299,7 +299,7 @@ class CompareView(WithdrawnAnswer, ReaderPage):
             new=new,
             reverse=old.number > new.number,  # numbers are the order in which versions take effect
             # Comparing a version with itself gets the "nothing to compare" page, not a diff.
-            redline=compare_versions(old, new, language) if old != new else None,
+            redline=redline_for(old, new, language) if old != new else None,
             page="compare",
         )
         return context

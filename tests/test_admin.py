@@ -256,3 +256,35 @@ def test_a_withdrawn_version_can_be_reissued_from_the_admin(publisher, terms, cl
     draft = DocumentVersion.objects.get(status="draft")
     assert response["Location"] == f"{ADMIN}{draft.pk}/change/"
     assert (draft.reissue_of_id, draft.based_on_id, draft.body_vi) == (scheduled.pk, terms.pk, scheduled.body_vi)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[" * 100_000, "Line 1 is 100000 characters long; at most 30000 are allowed on one line."),
+        ("".join(f"## H {i}\n\n" for i in range(10_000)), "The text has 10000 headings; at most 500 are allowed."),
+        (
+            "".join("  " * i + "- x\n" for i in range(300)),
+            "Line 101 is nested 101 levels deep (lists, quotes); at most 100 are allowed.",
+        ),
+        (">" * 500 + " x\n", "Line 1 is nested 500 levels deep (lists, quotes); at most 100 are allowed."),
+    ],
+    ids=["brackets", "headings", "deep-list", "deep-quotes"],
+)
+def test_change_form_shows_a_limit_error_next_to_the_body(editor, draft, body, message):
+    """Text the renderer would refuse is a form error on that language's body; nothing is saved."""
+    editor.cookies["django_language"] = "en"
+    response = editor.post(f"{ADMIN}{draft.pk}/change/", form_data(draft, body_en=body))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["body_en"] == [message]
+    draft.refresh_from_db()
+    assert "## H 1\n" not in draft.body_en and not draft.body_en.startswith("[[[")
+
+
+def test_change_form_limit_error_is_in_vietnamese_for_a_vietnamese_editor(editor, draft):
+    editor.cookies["django_language"] = "vi"
+    response = editor.post(f"{ADMIN}{draft.pk}/change/", form_data(draft, body_vi=">" * 500 + " x\n"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["body_vi"] == [
+        "Dòng 1 lồng sâu 500 cấp (danh sách, trích dẫn); tối đa 100 cấp."
+    ]

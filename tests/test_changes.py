@@ -2,13 +2,19 @@
 
 import datetime
 import hashlib
+import itertools
 import re
+import time
 
 import html5lib
 import pytest
 
+from django.core.cache import cache
+from django.db import connection
+
 from legal.diffing import compare_html, diff_words
 from legal.publishing import withdraw_version
+from legal.redlines import StoredRedline
 from legal.rendering import render_markdown
 from tests.conftest import make_version, site_time, text_of
 
@@ -311,3 +317,91 @@ def test_applied_on_notice_is_only_shown_when_true(client, three_versions, clock
     # Version 1 was superseded at noon on 24 November: it did not apply at the end of the 30th.
     assert "applied on" not in text_of(client.get("/en/terms-of-service/versions/1/?on=2026-11-30"))
     assert "applied on" in text_of(client.get("/en/terms-of-service/versions/2/?on=2026-11-30"))
+
+
+# Bounded work and stored redlines --------------------------------------------------------
+
+WORDS = "khách hàng sigma video dịch vụ tài khoản điều khoản bảo mật dữ liệu quyền nghĩa vụ".split()
+
+
+def long_paragraph(count, *, changed_every=None):
+    words = [f"{WORDS[i % len(WORDS)]}{i % 97}" for i in range(count)]
+    if changed_every:
+        words = [f"{w}x" if i % changed_every == 0 else w for i, w in enumerate(words)]
+    return " ".join(words)
+
+
+def test_a_run_of_changed_words_is_one_deletion_then_one_insertion():
+    """Grouped, not word-interleaved (difflib gave del/ins/del/ins...)."""
+    assert diff_words("the quick brown fox jumps", "a slow red fox jumps") == [
+        ("delete", "the quick brown"),
+        ("insert", "a slow red"),
+        ("equal", " fox jumps"),
+    ]
+
+
+def test_long_paragraph_with_every_seventh_word_changed_is_exact_and_bounded():
+    """The 3,000-word case that took difflib 229 s: every change found, nothing else marked.
+
+    An anti-hang bound only; `make bench` measures the time.
+    """
+    old, new = long_paragraph(3000), long_paragraph(3000, changed_every=7)
+    start = time.monotonic()
+    segments = diff_words(old, new)
+    assert time.monotonic() - start < 10
+    deleted = [text for op, text in segments if op == "delete"]
+    inserted = [text for op, text in segments if op == "insert"]
+    assert len(deleted) == len(inserted) == len(range(0, 3000, 7))
+    assert all(i.endswith("x") and i[:-1] == d for d, i in zip(deleted, inserted, strict=True))
+    assert "".join(t for op, t in segments if op != "insert") == old
+    assert "".join(t for op, t in segments if op != "delete") == new
+
+
+def test_unrelated_long_paragraphs_stay_bounded_and_correct():
+    """Past the step budget the rest is shown deleted and inserted whole: still a true redline."""
+    old = long_paragraph(6000)
+    new = " ".join(reversed(old.split()))
+    start = time.monotonic()
+    segments = diff_words(old, new)
+    assert time.monotonic() - start < 10
+    assert "".join(t for op, t in segments if op != "insert") == old
+    assert "".join(t for op, t in segments if op != "delete") == new
+
+
+def test_redline_does_not_depend_on_a_clock(monkeypatch):
+    """No deadline in seconds: a clock racing ahead (a loaded server) gives the same redline."""
+    old, new = long_paragraph(800), long_paragraph(800, changed_every=5)
+    expected = diff_words(old, new)
+    racing = itertools.count(start=0, step=1000)
+    monkeypatch.setattr(time, "time", lambda: float(next(racing)))
+    assert diff_words(old, new) == expected
+    assert sum(op == "insert" for op, _text in expected) == len(range(0, 800, 5))
+
+
+def test_unchanged_block_between_two_changed_ones_stays_unchanged():
+    redline = compare_html(html("## A\n\nOne.\n\nTwo.\n\nThree.\n"), html("## A\n\nUno.\n\nTwo.\n\nTres.\n"))
+    assert [b.status for b in redline.sections[0].blocks] == ["changed", "unchanged", "changed"]
+
+
+def test_compare_page_stores_the_redline_and_serves_it_again(client, three_versions):
+    """The second reader of a published pair gets the stored redline, not a new computation."""
+    assert client.get("/en/terms-of-service/compare/1/2/").status_code == 200
+    stored = StoredRedline.objects.get()
+    assert (stored.old.number, stored.new.number, stored.language) == (1, 2, "en")
+    assert stored.new_sha256 == three_versions[1].body_sha256_en
+    data = stored.data
+    segment = next(b[2] for s in data for b in s[5] if b[1] == "changed")
+    segment[:] = [["insert", "STORED REDLINE MARKER"]]
+    StoredRedline.objects.filter(pk=stored.pk).update(data=data)
+    cache.clear()
+    assert "STORED REDLINE MARKER" in text_of(client.get("/en/terms-of-service/compare/1/2/"))
+    assert StoredRedline.objects.count() == 1
+
+
+def test_compare_page_is_served_when_redlines_cannot_be_stored(client, three_versions):
+    """Storing is an optimisation: without the table the page is computed and served."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE legal_storedredline")
+    response = client.get("/vi/terms-of-service/compare/1/2/")
+    assert response.status_code == 200
+    assert re.search(r"<ins><span class=\"visually-hidden\">[^<]*</span>phải", response.content.decode())

@@ -143,3 +143,52 @@ def test_command_exits_non_zero_from_the_shell(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"CommandError: {tmp_path / 'x.vi.md'}: no such file"]
+
+
+@pytest.mark.parametrize(
+    ("files", "extra", "message"),
+    [
+        ({"t.vi.md": "---\neffective: 2026-02-30\n---\n# T\n"}, [], "day is out of range for month"),
+        ({"t.vi.md": "# T\n"}, ["--effective", "9999-12-31T23:00-05:00"], "is out of range"),
+        ({"t.vi.md": "# T\n"}, ["--effective", "0001-01-01T00:00+07:00"], "is out of range"),
+        ({"t.vi.md": "# T\n"}, ["--effective", "0000-01-01T00:00"], "not an ISO 8601 date"),
+        ({"t.vi.md": "---\neffective: 0001-01-01\n---\n# T\n"}, [], "is out of range"),
+        ({"t.vi.md": "# T\n\nNUL \x00 here.\n"}, [], "t.vi.md: contains a NUL character"),
+        ({"t.vi.md": "# T\n"}, ["--summary", "a\x00b"], "--summary contains a NUL character"),
+        ({"t.vi.md": "# T\n\n" + "[" * 100_000}, [], "t.vi.md: line 3 is 100,000 characters long"),
+        ({"t.vi.md": "# T\n\n" + "".join(f"## H {i}\n\n" for i in range(10_000))}, [], "10,001 headings"),
+        ({"t.vi.md": "# T\n\n" + ">" * 500 + " deep\n"}, [], "nested 500 levels deep"),
+    ],
+    ids=["feb-30", "year-10000-utc", "year-0-utc", "year-0", "yaml-year-1", "nul", "nul-summary", "brackets",
+         "headings", "nesting"],
+)  # fmt: skip
+def test_hostile_input_is_a_one_line_error_and_writes_nothing(tmp_path, files, extra, message):
+    paths = [write(tmp_path, name, text) for name, text in files.items()]
+    with pytest.raises(CommandError) as caught:
+        run(*paths, "--document", "new-doc", *extra)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert not Document.objects.exists() and not DocumentVersion.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "message"),
+    [
+        ("---\neffective: 2026-02-30\n---\n# T\n", [], "invalid YAML front matter: day is out of range for month"),
+        ("# T\n", ["--effective", "9999-12-31T23:00-05:00"], "--effective 9999-12-31T23:00-05:00 is out of range"),
+        ("# T\n\nNUL \x00 here.\n", [], "t.vi.md: contains a NUL character"),
+        ("# T\n\n" + "[\n" * 50_000, [], "too many unclosed [ or ( brackets"),
+    ],
+    ids=["feb-30", "year-10000", "nul", "brackets"],
+)
+def test_real_command_prints_one_line_and_exits_non_zero(tmp_path, text, extra, message):
+    """The real process, on its own database: one line on stderr, exit 1, no traceback."""
+    path = write(tmp_path, "t.vi.md", text)
+    result = run_django(
+        ["manage.py", "import_version", path, "--document", "x", *extra],
+        DJANGO_SETTINGS_MODULE="sigma_terms.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("CommandError: ") and message in lines[0], result.stderr

@@ -1,9 +1,19 @@
 """The renderer: Markdown text in, sanitised HTML and sections out."""
 
+import time
+
 import pytest
 
 from legal.importing import BUNDLED_DIR
-from legal.rendering import FrontMatterError, render_markdown, slugify_heading, split_front_matter
+from legal.rendering import (
+    LIMITS,
+    FrontMatterError,
+    RenderLimitError,
+    check_limits,
+    render_markdown,
+    slugify_heading,
+    split_front_matter,
+)
 
 
 def seed(language):
@@ -160,3 +170,60 @@ def test_allowed_markup_survives():
 def test_blank_text_renders_to_nothing(text):
     rendered = render_markdown(text)
     assert (rendered.title, rendered.html, rendered.sections) == ("", "", ())
+
+
+# Limits --------------------------------------------------------------------------------
+
+PAST_THE_LIMITS = {
+    "100,000 [": ("[" * 100_000, "line_chars"),
+    "50,000 [ on their own lines": ("[\n" * 50_000, "bracket_scan_chars"),
+    "unclosed [ in a long paragraph": ("[ " * 200 + "word " * 3000, "bracket_scan_chars"),
+    "10,000 headings": ("".join(f"## H {i}\n\n" for i in range(10_000)), "headings"),
+    "a list nested 500 deep": ("".join("  " * i + "- x\n" for i in range(500)), "body_chars"),
+    "quotes nested 500 deep": (">" * 500 + " x\n", "nesting_depth"),
+    "list and quote markers 500 deep": ("- > " * 250 + "x\n", "nesting_depth"),
+    "10,000 unclosed tags": ("<a " * 10_000, "html_tags"),
+    "30,000 emphasis marks": ("*_" * 15_000, "inline_marks"),
+    "70,000 backticks": ("`\n" * 70_000, "inline_marks"),
+    "a body past the size limit": ("word " * 40_000, "body_chars"),
+}
+
+
+@pytest.mark.parametrize("case", PAST_THE_LIMITS, ids=list(PAST_THE_LIMITS))
+def test_pathological_input_is_refused_before_rendering(case):
+    """What ran past 30 s or raised RecursionError is refused at once (anti-hang bound only)."""
+    text, code = PAST_THE_LIMITS[case]
+    start = time.monotonic()
+    with pytest.raises(RenderLimitError) as caught:
+        render_markdown(text)
+    assert time.monotonic() - start < 10
+    assert caught.value.code == code
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join("  " * i + "- x\n" for i in range(LIMITS.nesting_depth)),
+        ">" * LIMITS.nesting_depth + " x\n",
+        "- > " * (LIMITS.nesting_depth // 2) + "x\n",
+        "".join(f"## H {i}\n\n" for i in range(LIMITS.headings)),
+        "word " * (LIMITS.line_chars // 5),
+    ],
+    ids=["list", "quotes", "list-and-quotes", "headings", "long-line"],
+)
+def test_text_at_the_limits_renders_without_recursion_error(text):
+    check_limits(text)
+    start = time.monotonic()
+    assert render_markdown(text).html
+    assert time.monotonic() - start < 10
+
+
+def test_bracket_budget_counts_only_what_markdown_scans():
+    """Closed links, escaped brackets and code spans are cheap; the seed is far inside."""
+    check_limits("[a link](https://sigma.video) " * 1000)
+    check_limits("\\[ " * 1000 + "word " * 2000)
+    check_limits("`[` " * 700 + "word " * 2000)
+    check_limits(seed("vi"))
+    with pytest.raises(RenderLimitError):
+        check_limits("[`]` " * 700 + "word " * 2000)  # code spans hide the "]" from Markdown
