@@ -72,22 +72,25 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "sigma_terms.security.RequestIdMiddleware",
+    # Every middleware that sets a security or language header comes before the page cache,
+    # so cached and freshly rendered answers carry the same headers from the same code.
     "django.middleware.security.SecurityMiddleware",
     "sigma_terms.security.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sigma_terms.security.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compression outside conditional GET: ETags are computed on the uncompressed body.
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
-    # Warm public pages are answered here, before sessions, i18n and routing.
+    # Activates the language of the URL and sets Content-Language (it uses no session).
+    "django.middleware.locale.LocaleMiddleware",
+    # Warm public pages are answered here, before sessions and routing.
     "legal.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it refuses logins for locked-out username+address pairs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -173,15 +176,25 @@ STORAGES = {
 }
 
 # Cache: local memory by default, Redis shared by every app server when REDIS_URL is set.
+# The cache fails open (sigma_terms/cache.py): a Redis that does not answer within
+# REDIS_TIMEOUT seconds counts as a miss, and is left alone for CACHE_CIRCUIT_SECONDS.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "sigma-terms"),
-        }
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.25"))
+CACHE_CIRCUIT_SECONDS = int(os.environ.get("CACHE_CIRCUIT_SECONDS", "10"))
+
+
+def redis_cache(location, *, key_prefix="sigma-terms"):
+    """The cache settings for a Redis at `location` (also used by the fault tests)."""
+    return {
+        "BACKEND": "sigma_terms.cache.FailOpenRedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL, key_prefix=os.environ.get("CACHE_KEY_PREFIX", "sigma-terms"))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -250,6 +263,30 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page uses a powerful browser feature; deny them all to the site and anything it embeds.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
