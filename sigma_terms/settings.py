@@ -6,6 +6,8 @@ behaviour: the same code paths run under `make run` and behind a load balancer.
 """
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -42,12 +44,19 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 # `make run` works over plain http on 127.0.0.1 and production turns it all on at once.
 HTTPS = env_bool("DJANGO_HTTPS", default=False)
 
-# A fixed key is good enough for plain-http local serving; a deployment that turns HTTPS on
-# must bring its own.
-_LOCAL_SECRET_KEY = "django-insecure-local-only-key-never-used-with-DJANGO_HTTPS"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or ("" if HTTPS else _LOCAL_SECRET_KEY)
+# The key that signs sessions, CSRF tokens and the confirm and unsubscribe links never lives
+# in the repository. Production sets DJANGO_SECRET_KEY; `make run` generates one per checkout
+# into .secret_key (ignored by git) and passes it in. Without one the site refuses to start,
+# with one line rather than a traceback; only DJANGO_DEBUG=1 makes do with a key of its own
+# for this process (signed links then stop working when it restarts).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_HTTPS=1.")
+    if not DEBUG:
+        sys.exit(
+            "sigma-terms: DJANGO_SECRET_KEY is not set; refusing to start "
+            "(set it, or use `make run`, which keeps a key for this checkout in .secret_key)."
+        )
+    SECRET_KEY = secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])

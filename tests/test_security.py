@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.conftest import run_django
+from tests.smtp import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +82,33 @@ def test_check_deploy_passes_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = run_check_deploy({"DJANGO_DEBUG": "0", "DJANGO_HTTPS": "1"})
-    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+@pytest.mark.parametrize("https", ["1", "0"])
+def test_production_refuses_to_start_without_a_secret_key(https):
+    """With DJANGO_DEBUG=0 and no key, commands stop with one line: there is no key in the repository."""
+    result = run_check_deploy({"DJANGO_DEBUG": "0", "DJANGO_HTTPS": https})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "sigma-terms: DJANGO_SECRET_KEY is not set; refusing to start "
+        "(set it, or use `make run`, which keeps a key for this checkout in .secret_key)."
+    ]
+
+
+def test_gunicorn_refuses_to_start_without_a_secret_key():
+    """The server stops at once with the same line instead of starting workers that cannot boot."""
+    result = run_django(
+        ["-m", "gunicorn", "--config", "gunicorn.conf.py"],
+        DJANGO_SETTINGS_MODULE="sigma_terms.settings",
+        DJANGO_DEBUG="0",
+        PORT=str(closed_port()),
+    )
+    assert result.returncode != 0
+    assert "sigma-terms: DJANGO_SECRET_KEY is not set; refusing to start" in result.stderr
+
+
+def test_debug_runs_without_a_key_of_its_own():
+    script = "import django;django.setup();from django.conf import settings as s;print(len(s.SECRET_KEY) >= 50)"
+    result = run_django(["-c", script], DJANGO_SETTINGS_MODULE="sigma_terms.settings", DJANGO_DEBUG="1")
+    assert result.stdout.strip() == "True", result.stderr
 
 
 def test_https_block_switches_on_together():
@@ -101,7 +126,10 @@ def test_https_block_switches_on_together():
 def test_admin_url_comes_from_the_environment():
     script = "import django;django.setup();from django.urls import reverse;print(reverse('admin:index'))"
     out = run_django(
-        ["-c", script], DJANGO_SETTINGS_MODULE="sigma_terms.settings", DJANGO_ADMIN_URL="back-office/"
+        ["-c", script],
+        DJANGO_SETTINGS_MODULE="sigma_terms.settings",
+        DJANGO_ADMIN_URL="back-office/",
+        DJANGO_SECRET_KEY="k" * 60,
     ).stdout
     assert out.strip() == "/back-office/"
 
