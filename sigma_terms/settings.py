@@ -313,9 +313,11 @@ if HTTPS:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # The client address behind a proxy: the header the proxy appends to (as a META key, e.g.
-# HTTP_X_FORWARDED_FOR) and how many proxies in front of the app append to it.
+# HTTP_X_FORWARDED_FOR), how many proxies in front of the app append to it, and the addresses
+# (or networks) the nearest proxy connects from; from anywhere else the header is ignored.
 CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "1"))
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 
 # Brute-force protection of the admin login (django-axes): after 5 failures for one
 # username from one address, that pair is refused for an hour, even with the right password.
