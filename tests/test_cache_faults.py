@@ -110,10 +110,11 @@ def test_pages_api_and_forms_are_served_from_the_database_while_redis_fails(clie
             200,
             {"status": "degraded", "database": "ok", "cache": "unreachable"},
         )
-    # One failure opened the circuit: logged once, and no request after it tried Redis again.
+    # One failure opened the circuit: logged once, and no request after it tried Redis again
+    # (new connections: the one that counts them, and at most the one that timed out).
     assert [r.levelname for r in caplog.records if r.name == "sigma_terms.cache"] == ["ERROR"]
     if kind == "hung":
-        assert connections_received(redis) - before <= 1
+        assert connections_received(redis) - before <= 2
 
 
 def test_the_circuit_closes_again_when_redis_answers(client, terms, redis, clock, settings):
