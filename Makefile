@@ -8,6 +8,9 @@ PORT ?= 8000
 # Links in emails and the API use SITE_URL; locally that is where `make run` serves.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
+# The secret key: DJANGO_SECRET_KEY when it is set, else the key generated once for this
+# checkout in .secret_key (ignored by git). Read by the shell, so it is never echoed.
+WITH_KEY = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}"
 
 .PHONY: run test bench messages static migrate lint clean
 
@@ -28,21 +31,25 @@ messages: $(VENV)/.runtime
 	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v "^$$" || true
 	@for po in locale/*/LC_MESSAGES/django.po; do test -f "$${po%.po}.mo" || { echo "make: $${po%.po}.mo was not built"; exit 1; }; done
 
-static: $(VENV)/.runtime
-	$(PY) manage.py collectstatic --noinput --verbosity 0
+.secret_key:
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	@echo "make: generated a secret key for this checkout in $@"
 
-migrate: $(VENV)/.runtime messages
-	$(PY) manage.py migrate --noinput --verbosity 1
-	$(PY) manage.py load_terms
+static: $(VENV)/.runtime .secret_key
+	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
+
+migrate: $(VENV)/.runtime messages .secret_key
+	$(WITH_KEY) $(PY) manage.py migrate --noinput --verbosity 1
+	$(WITH_KEY) $(PY) manage.py load_terms
 
 run: migrate static
-	$(VENV)/bin/gunicorn --config gunicorn.conf.py
+	$(WITH_KEY) $(VENV)/bin/gunicorn --config gunicorn.conf.py
 
 test: $(VENV)/.test messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test messages static
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(WITH_KEY) $(PY) bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .

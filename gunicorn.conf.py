@@ -23,3 +23,12 @@ errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 wsgi_app = "sigma_terms.wsgi:application"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Read the Django settings in the master first: a refusal to start (no DJANGO_SECRET_KEY)
+    then stops gunicorn with its one line, instead of every worker failing to boot in turn."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigma_terms.settings")
+    from django.conf import settings
+
+    settings.SECRET_KEY  # noqa: B018 (loading the settings is the point)

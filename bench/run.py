@@ -9,13 +9,19 @@ page while a new version is published and takes effect. Prints a Markdown table.
 First, in-process, the slowest render and redline over hostile and very long texts, each
 against a 100 ms target (`--hostile-only` stops there; it needs no wrk).
 
-Usage: python bench/run.py [--versions 1000] [--duration 10] [--load-duration 60] [--hostile-only]
+Last, the Redis-kill run: the same gunicorn with a throwaway redis-server as its cache,
+a bounded Python load on loopback while Redis is killed for some seconds (a version is
+published meanwhile), restarted with its old entries, then hung (SIGSTOP) for as long;
+it prints the requests and the non-2xx answers (target 0) and checks the switch.
+
+Usage: python bench/run.py [--versions 1000] [--duration 10] [--load-duration 60] [--redis-outage 5] [--hostile-only] [--redis-only]
 """
 
 import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -49,6 +55,7 @@ def django_env(database):
         GUNICORN_ACCESS_LOG="",
         GUNICORN_LOG_LEVEL="warning",
     )
+    env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     env.pop("REDIS_URL", None)
     return env
 
@@ -277,12 +284,143 @@ def wrk(url, *, connections, duration):
     }
 
 
+class ThrowawayRedis:
+    """redis-server on a free port with an append-only file, so a restart brings its old entries back."""
+
+    def __init__(self, folder):
+        self.folder, self.port, self.process = folder, free_port(), None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        sys.exit("bench: redis-server did not start")
+
+    def signal(self, number):
+        os.kill(self.process.pid, number)
+
+    def kill(self):
+        self.signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.signal(signal.SIGCONT)
+            self.kill()
+
+
+def redis_kill_run(env, workdir, *, outage, max_requests, clients=8):
+    """Load the site from `clients` threads while Redis is killed, brought back stale, then hung."""
+    lead = 2 * outage
+    redis = ThrowawayRedis(workdir).start()
+    env = {**env, "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0", "PUBLISH_LEAD_SECONDS": str(lead)}
+    paths = [
+        "/vi/terms-of-service/", "/en/terms-of-service/", "/vi/terms-of-service/versions/",
+        "/en/terms-of-service/versions/1/", "/api/documents/terms-of-service/", "/en/terms-of-service/subscribe/",
+        "/vi/", "/healthz",
+    ]  # fmt: skip
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    phase = {"name": "redis up"}
+    stats = {}  # phase -> [requests, non-2xx, errors, slowest seconds]
+    lock = threading.Lock()
+    done = threading.Event()
+    counter = iter(range(max_requests))
+
+    def client(offset):
+        for n in counter:
+            if done.is_set():
+                return
+            path = paths[(n + offset) % len(paths)]
+            started = time.monotonic()
+            try:
+                with urllib.request.urlopen(base + path, timeout=10) as response:
+                    response.read()
+                    status, error = response.status, 0
+            except urllib.error.HTTPError as exc:
+                status, error = exc.code, 0
+            except OSError:
+                status, error = 0, 1
+            seconds = time.monotonic() - started
+            with lock:
+                row = stats.setdefault(phase["name"], [0, 0, 0, 0.0])
+                row[0] += 1
+                row[1] += 0 < status and not 200 <= status < 300
+                row[2] += error
+                row[3] = max(row[3], seconds)
+
+    with Server(env, port):
+        for path in paths:
+            urllib.request.urlopen(base + path).read()  # warm Redis with the pages in effect now
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        time.sleep(outage)
+        phase["name"] = "redis killed"
+        redis.kill()
+        number = int(run_python(PUBLISH.replace("seconds=10", f"seconds={lead}"), env))
+        published_at = time.time()
+        time.sleep(outage)
+        phase["name"] = "redis back, stale"
+        redis.start()
+        time.sleep(outage)
+        phase["name"] = "redis hung"
+        redis.signal(signal.SIGSTOP)
+        time.sleep(outage)
+        redis.signal(signal.SIGCONT)
+        phase["name"] = "redis up again"
+        time.sleep(max(0.0, published_at + lead + 1 - time.time()))
+        done.set()
+        for thread in threads:
+            thread.join()
+        page = urllib.request.urlopen(base + "/vi/terms-of-service/").read().decode()
+        api = json.loads(urllib.request.urlopen(base + "/api/documents/terms-of-service/").read())
+    redis.stop()
+    switched = f"Phiên bản {number}" in page and api["current"]["number"] == number
+    return stats, number, switched
+
+
+def report_redis_kill_run(env, workdir, args):
+    """Run and print the Redis-kill run; True when it failed (a non-2xx, an error, no switch)."""
+    print()
+    if not shutil.which("redis-server"):
+        print("bench: redis-server is missing (apt-get install redis-server); skipped the Redis-kill run")
+        return False
+    print(f"bench: Redis-kill run, {args.redis_outage}s killed, then {args.redis_outage}s hung ...", flush=True)
+    stats, number, switched = redis_kill_run(env, workdir, outage=args.redis_outage, max_requests=args.redis_requests)
+    total = [sum(row[i] for row in stats.values()) for i in range(3)]
+    print(
+        f"Redis-kill run: {total[0]} requests, non-2xx {total[1]}, errors {total[2]}; version {number}, "
+        f"published while Redis was down, {'was in effect on time' if switched else 'was NOT SEEN'}."
+    )
+    print()
+    print("| phase | requests | non-2xx | errors | slowest s |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (requests, non_2xx, errors, slowest) in stats.items():
+        print(f"| {name} | {requests} | {non_2xx} | {errors} | {slowest:.2f} |")
+    return bool(total[1] or total[2] or not switched)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=1000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per page")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--load-duration", type=int, default=60)
+    parser.add_argument("--redis-outage", type=int, default=5, help="seconds Redis stays killed, then hung")
+    parser.add_argument("--redis-requests", type=int, default=100000, help="at most this many requests")
+    parser.add_argument("--redis-only", action="store_true", help="only the Redis-kill run (no wrk needed)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--hostile-only", action="store_true", help="only the render and redline worst cases")
     args = parser.parse_args()
@@ -293,12 +431,16 @@ def main():
     hostile = hostile_inputs(env)
     if args.hostile_only:
         return
-    if not shutil.which("wrk"):
+    if not shutil.which("wrk") and not args.redis_only:
         sys.exit("bench: wrk is missing; install it with `apt-get install wrk` (Debian package wrk)")
 
     print(f"bench: database with the bundled Terms and {args.versions} generated versions ...", flush=True)
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     latest = int(run_python(GENERATE, env, str(args.versions)))
+    if args.redis_only:
+        failed = report_redis_kill_run(env, workdir, args)
+        shutil.rmtree(workdir, ignore_errors=True)
+        sys.exit(1 if failed else 0)
     diff_median, diff_max = map(float, run_python(DIFF, env).split())
 
     port = free_port()
@@ -383,8 +525,9 @@ def main():
             "pages": results, "load": load, "memory": memory, "diff_ms": [diff_median, diff_max], "hostile": hostile,
         }  # fmt: skip
         Path(args.json).write_text(json.dumps(summary, indent=2))
+    redis_failed = report_redis_kill_run(env, workdir, args)
     shutil.rmtree(workdir, ignore_errors=True)
-    failed = load["non_2xx"] or load["errors"] or not switched
+    failed = load["non_2xx"] or load["errors"] or not switched or redis_failed
     sys.exit(1 if failed else 0)
 
 

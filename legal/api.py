@@ -132,7 +132,7 @@ def json_response(request, data, *, status=200, max_age=MAX_AGE):
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     response = HttpResponse(body, status=status, content_type="application/json")
     response["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
-    patch_cache_control(response, public=True, max_age=max(0, int(max_age)))
+    patch_cache_control(response, public=True, max_age=caching.within_lead(max_age))
     response = get_conditional_response(request, etag=response["ETag"], response=response)
     return _cors(response)
 

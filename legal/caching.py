@@ -7,9 +7,17 @@ or, through `max-age`, in a CDN. A publish or withdraw bumps a generation number
 the same cache, which retires every stored page at once on every server sharing the cache
 (Redis); a per-process cache keeps pages for at most `PAGE_CACHE_LOCAL_SECONDS`, so other
 processes see the change within that time too.
+
+Which version is in effect never depends on that invalidation. A version takes effect no
+sooner than `PUBLISH_LEAD_SECONDS` after it is published (legal/publishing.py), and every
+lifetime here, in this cache and through `max-age` in a CDN, is counted from the moment the
+page's data was read and cut to that lead (`within_lead`). A page read before a publish
+therefore expires everywhere before the new version takes effect, even when the publish
+could not reach the cache (Redis down, hung, or back with its old entries).
 """
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 
@@ -21,33 +29,52 @@ from django.utils.http import http_date
 
 from . import clock
 
+logger = logging.getLogger(__name__)
+
 GENERATION_KEY = "legal:generation"
 # The only query parameters that change a cached answer; any other is ignored, so random
 # query strings cannot fill the cache.
 KEY_PARAMETERS = ("on", "at", "page")
-# Headers a cached answer keeps besides its body, type, validators and Cache-Control.
-KEPT_HEADERS = ("Content-Language", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers")
+# Headers a cached answer keeps besides its body, type, validators and Cache-Control. The
+# security and language headers are not stored: the middleware that sets them sits in front of
+# PageCacheMiddleware, so cached and fresh answers get them from the same code.
+KEPT_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Expose-Headers")
 
 
 def _shared_cache():
     return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
 
 
+def within_lead(seconds):
+    """`seconds` cut to PUBLISH_LEAD_SECONDS: the one bound of every cache lifetime and max-age."""
+    return max(0, min(int(seconds), settings.PUBLISH_LEAD_SECONDS))
+
+
 def page_lifetime():
     """How long a stored page may be served before it is rendered again (seconds)."""
     if _shared_cache():
-        return settings.PAGE_CACHE_SECONDS
-    return min(settings.PAGE_CACHE_SECONDS, settings.PAGE_CACHE_LOCAL_SECONDS)
+        return within_lead(settings.PAGE_CACHE_SECONDS)
+    return within_lead(min(settings.PAGE_CACHE_SECONDS, settings.PAGE_CACHE_LOCAL_SECONDS))
 
 
 def bump_generation(**kwargs):
-    """Retire every cached page (connected to `versions_changed`)."""
+    """Retire every cached page (connected to `versions_changed`).
+
+    It runs after the publish or withdraw committed, so it never raises: the change is made
+    whatever the cache does, and pages this could not retire expire within the lead anyway.
+    """
     try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        # Missing (first publish, or evicted): start from the clock so a restarted
-        # counter can never meet an old value again.
-        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:
+            # Missing (first publish, evicted, or the cache is unavailable): start from the
+            # clock so a restarted counter can never meet an old value again.
+            cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+    except Exception:
+        logger.exception(
+            "Could not retire the cached pages; they expire within PUBLISH_LEAD_SECONDS (%ss).",
+            settings.PUBLISH_LEAD_SECONDS,
+        )
 
 
 @dataclass
@@ -61,6 +88,7 @@ class CachedPage:
     next_change: float | None  # epoch seconds of the document's next scheduled switch
     max_age: int  # the ceiling of Cache-Control max-age for this answer
     headers: dict
+    read_at: float = 0.0  # epoch seconds at which the page's data was read (0: unknown, max-age 0)
 
 
 def page_key(request):
@@ -90,10 +118,11 @@ def get_page(request):
     page = found.get(key)
     now = clock.now().timestamp()
     if page is None or page.generation != generation or now >= page.expires:
+        request.page_cache_read_at = now
         return None, generation
     # The hot path of the site: headers were prepared when the page was stored.
     response = HttpResponse(page.body, content_type=page.content_type, headers=page.headers)
-    response["Cache-Control"] = f"public, max-age={max_age_until(page.next_change, page.max_age)}"
+    response["Cache-Control"] = f"public, max-age={max_age_until(page.next_change, page.max_age, page.read_at)}"
     if "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META:
         # Answered here rather than by ConditionalGetMiddleware, so a 304 keeps CORS headers.
         response = get_conditional_response(
@@ -109,13 +138,15 @@ def store_page(request, response, *, generation, last_modified, next_change, max
     """Store a rendered 200 page until `next_change` (or its lifetime) and set its headers."""
     max_age = settings.HTTP_MAX_AGE if max_age is None else max_age
     now = clock.now().timestamp()
-    expires = now + page_lifetime()
+    # The data was read after get_page() ran: count every lifetime from then, not from now.
+    read_at = min(getattr(request, "page_cache_read_at", now), now)
+    expires = read_at + page_lifetime()
     if next_change is not None:
         expires = min(expires, next_change.timestamp())
     etag = response.get("ETag") or f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
     last_modified = last_modified.timestamp() if last_modified else now
     next_change = next_change.timestamp() if next_change else None
-    finish(response, etag=etag, last_modified=last_modified, next_change=next_change, max_age=max_age)
+    finish(response, etag=etag, last_modified=last_modified, next_change=next_change, max_age=max_age, read_at=read_at)
     if response.status_code == 200 and expires > now:
         page = CachedPage(
             generation=generation,
@@ -126,6 +157,7 @@ def store_page(request, response, *, generation, last_modified, next_change, max
             expires=expires,
             next_change=next_change,
             max_age=max_age,
+            read_at=read_at,
             headers={
                 **{name: response[name] for name in KEPT_HEADERS if name in response},
                 "ETag": etag,
@@ -136,19 +168,26 @@ def store_page(request, response, *, generation, last_modified, next_change, max
     return response
 
 
-def max_age_until(next_change, ceiling=None):
-    """`max-age` for a public response: never past `next_change` (epoch seconds or None)."""
+def max_age_until(next_change, ceiling=None, read_at=None):
+    """`max-age` for a public response whose data was read at `read_at` (epoch seconds, default now).
+
+    Never past `next_change` (epoch seconds or None), never longer than `ceiling`
+    (default HTTP_MAX_AGE), and never past `read_at` + PUBLISH_LEAD_SECONDS.
+    """
+    now = clock.now().timestamp()
     ceiling = settings.HTTP_MAX_AGE if ceiling is None else ceiling
-    if next_change is None:
-        return ceiling
-    return max(0, min(ceiling, int(next_change - clock.now().timestamp())))
+    read_at = now if read_at is None else read_at
+    age = min(within_lead(ceiling), settings.PUBLISH_LEAD_SECONDS - (now - read_at))
+    if next_change is not None:
+        age = min(age, next_change - now)
+    return within_lead(age)
 
 
-def finish(response, *, etag, last_modified, next_change, max_age):
+def finish(response, *, etag, last_modified, next_change, max_age, read_at=None):
     """ETag, Last-Modified and a public Cache-Control whose max-age stops at the next switch."""
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
-    response["Cache-Control"] = f"public, max-age={max_age_until(next_change, max_age)}"
+    response["Cache-Control"] = f"public, max-age={max_age_until(next_change, max_age, read_at)}"
     return response
 
 

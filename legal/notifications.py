@@ -14,6 +14,7 @@
 
 import hashlib
 import logging
+import re
 import secrets
 from contextlib import suppress
 from dataclasses import dataclass
@@ -64,6 +65,20 @@ def normalise_email(email):
     return email.strip().lower()
 
 
+def canonical_mailbox(email):
+    """The mailbox an address delivers to, for counting requests: '"A.B+news"@Example.COM' -> 'a.b@example.com'.
+
+    Lowercased, a quoted local part unquoted, and the `+tag` that mail providers deliver to
+    the same mailbox removed, so the spellings of one mailbox share one rate limit.
+    Subscriptions themselves keep the address as typed (normalise_email).
+    """
+    local, _at, domain = email.strip().rpartition("@")
+    if len(local) >= 2 and local.startswith('"') and local.endswith('"'):
+        local = re.sub(r"\\(.)", r"\1", local[1:-1])
+    local = local.split("+", 1)[0]
+    return f"{local}@{domain.rstrip('.')}".lower()
+
+
 def _digest(value):
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
@@ -94,7 +109,7 @@ def ip_over_limit(ip):
 
 def address_over_limit(email):
     return _over_limit(
-        f"subscribe-rate:address:{_digest(normalise_email(email))}", settings.SUBSCRIPTION_RATE_LIMIT_PER_ADDRESS
+        f"subscribe-rate:address:{_digest(canonical_mailbox(email))}", settings.SUBSCRIPTION_RATE_LIMIT_PER_ADDRESS
     )
 
 
@@ -228,14 +243,28 @@ def _format_when(moment):
     return date_format(localtime(moment), "DATETIME_FORMAT")
 
 
-def _message(*, subject, template, context, subscription, language, connection=None):
+def _site_domain():
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def notice_message_id(notification):
+    """The one Message-ID of a notice, the same on every attempt.
+
+    A server that stored a message but never answered makes the sender try again; the copy
+    it then sends carries the same Message-ID, so mail systems and readers see one message.
+    Derived from the outbox row, which never changes once queued.
+    """
+    created = int(notification.created_at.timestamp() * 1_000_000)
+    return f"<notice.{notification.pk}.{created}@{_site_domain()}>"
+
+
+def _message(*, subject, template, context, subscription, language, connection=None, message_id=None):
     """A text and HTML email in `language` with the unsubscribe link and headers."""
     unsubscribe = unsubscribe_url(subscription, language)
     context = {**context, "unsubscribe_url": unsubscribe, "language": language}
     with translation.override(language):
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -247,7 +276,7 @@ def _message(*, subject, template, context, subscription, language, connection=N
             "Auto-Submitted": "auto-generated",
             "Content-Language": language,
             # Our own Message-ID: Django's default asks the resolver for this host's FQDN.
-            "Message-ID": make_msgid(domain=domain),
+            "Message-ID": message_id or make_msgid(domain=_site_domain()),
         },
     )
     message.attach_alternative(html, "text/html")
@@ -315,6 +344,7 @@ def notice_message(notification, *, connection=None):
         subscription=subscription,
         language=language,
         connection=connection,
+        message_id=notice_message_id(notification),
     )
 
 

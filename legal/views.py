@@ -4,14 +4,12 @@ import datetime
 import re
 
 from django.conf import settings
-from django.db import DatabaseError, connection
 from django.db.models import Q, Subquery
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_language_from_request, get_language_info
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
@@ -372,16 +370,3 @@ def changes_in(request, slug, number):
     if previous is None:
         raise Http404
     return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": previous.number, "b": number}))
-
-
-@require_safe
-@never_cache
-def healthz(request):
-    """200 with a tiny JSON body when the database answers, 503 when it does not."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,6 +1,8 @@
 """Project-wide security plumbing: client addresses, request ids and response headers."""
 
 import contextvars
+import functools
+import ipaddress
 import logging
 import re
 import uuid
@@ -9,23 +11,63 @@ from csp.middleware import CSPMiddleware
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
+
 _request_id = contextvars.ContextVar("request_id", default="-")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def client_ip(request):
-    """The client's address: REMOTE_ADDR, or the trusted proxy header when one is configured.
+    """The client's address: REMOTE_ADDR, or the proxy header when it comes from a trusted proxy.
 
-    With DJANGO_CLIENT_IP_HEADER (e.g. X-Forwarded-For) the address is taken from the
-    right of that header, skipping DJANGO_TRUSTED_PROXY_COUNT - 1 further proxies; entries
-    further left are written by the client and cannot be trusted.
+    With DJANGO_CLIENT_IP_HEADER (e.g. X-Forwarded-For) the address is taken from the right
+    of that header, skipping DJANGO_TRUSTED_PROXY_COUNT - 1 further proxies; entries further
+    left are written by the client and cannot be trusted. The header counts only on requests
+    whose REMOTE_ADDR is one of DJANGO_TRUSTED_PROXIES: anyone who reaches the app directly
+    could write it, and a new address per attempt would dodge the login lock-out. A header
+    that is ignored is logged.
     """
+    remote = request.META.get("REMOTE_ADDR", "")
     header = settings.CLIENT_IP_HEADER
-    if header:
-        values = [v.strip() for v in request.META.get(header, "").split(",") if v.strip()]
-        if len(values) >= settings.TRUSTED_PROXY_COUNT:
-            return values[-settings.TRUSTED_PROXY_COUNT]
-    return request.META.get("REMOTE_ADDR", "")
+    if not header:
+        return remote
+    forwarded = request.META.get(header, "")
+    if not _is_trusted_proxy(remote):
+        if forwarded:
+            logger.warning("Ignored %s from %s, which is not a trusted proxy (DJANGO_TRUSTED_PROXIES).", header, remote)
+        return remote
+    values = [value.strip() for value in forwarded.split(",") if value.strip()]
+    count = settings.TRUSTED_PROXY_COUNT
+    address = values[-count] if len(values) >= count else ""
+    if not _parse_address(address):
+        logger.warning(
+            "Ignored %s %r from the proxy %s: expected at least %s address(es) (DJANGO_TRUSTED_PROXY_COUNT).",
+            header,
+            forwarded[:200],
+            remote,
+            count,
+        )
+        return remote
+    return address
+
+
+def _parse_address(value):
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _proxy_networks(proxies):
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _is_trusted_proxy(remote):
+    address = _parse_address(remote)
+    return address is not None and any(
+        address in network for network in _proxy_networks(tuple(settings.TRUSTED_PROXIES))
+    )
 
 
 def axes_client_ip(request, *args, **kwargs):
@@ -70,6 +112,7 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
 
 

@@ -6,6 +6,8 @@ behaviour: the same code paths run under `make run` and behind a load balancer.
 """
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -42,12 +44,19 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 # `make run` works over plain http on 127.0.0.1 and production turns it all on at once.
 HTTPS = env_bool("DJANGO_HTTPS", default=False)
 
-# A fixed key is good enough for plain-http local serving; a deployment that turns HTTPS on
-# must bring its own.
-_LOCAL_SECRET_KEY = "django-insecure-local-only-key-never-used-with-DJANGO_HTTPS"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or ("" if HTTPS else _LOCAL_SECRET_KEY)
+# The key that signs sessions, CSRF tokens and the confirm and unsubscribe links never lives
+# in the repository. Production sets DJANGO_SECRET_KEY; `make run` generates one per checkout
+# into .secret_key (ignored by git) and passes it in. Without one the site refuses to start,
+# with one line rather than a traceback; only DJANGO_DEBUG=1 makes do with a key of its own
+# for this process (signed links then stop working when it restarts).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_HTTPS=1.")
+    if not DEBUG:
+        sys.exit(
+            "sigma-terms: DJANGO_SECRET_KEY is not set; refusing to start "
+            "(set it, or use `make run`, which keeps a key for this checkout in .secret_key)."
+        )
+    SECRET_KEY = secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -72,22 +81,25 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "sigma_terms.security.RequestIdMiddleware",
+    # Every middleware that sets a security or language header comes before the page cache,
+    # so cached and freshly rendered answers carry the same headers from the same code.
     "django.middleware.security.SecurityMiddleware",
     "sigma_terms.security.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sigma_terms.security.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compression outside conditional GET: ETags are computed on the uncompressed body.
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
-    # Warm public pages are answered here, before sessions, i18n and routing.
+    # Activates the language of the URL and sets Content-Language (it uses no session).
+    "django.middleware.locale.LocaleMiddleware",
+    # Warm public pages are answered here, before sessions and routing.
     "legal.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it refuses logins for locked-out username+address pairs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -173,15 +185,25 @@ STORAGES = {
 }
 
 # Cache: local memory by default, Redis shared by every app server when REDIS_URL is set.
+# The cache fails open (sigma_terms/cache.py): a Redis that does not answer within
+# REDIS_TIMEOUT seconds counts as a miss, and is left alone for CACHE_CIRCUIT_SECONDS.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "sigma-terms"),
-        }
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.25"))
+CACHE_CIRCUIT_SECONDS = int(os.environ.get("CACHE_CIRCUIT_SECONDS", "10"))
+
+
+def redis_cache(location, *, key_prefix="sigma-terms"):
+    """The cache settings for a Redis at `location` (also used by the fault tests)."""
+    return {
+        "BACKEND": "sigma_terms.cache.FailOpenRedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL, key_prefix=os.environ.get("CACHE_KEY_PREFIX", "sigma-terms"))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -250,6 +272,30 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page uses a powerful browser feature; deny them all to the site and anything it embeds.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -267,9 +313,11 @@ if HTTPS:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # The client address behind a proxy: the header the proxy appends to (as a META key, e.g.
-# HTTP_X_FORWARDED_FOR) and how many proxies in front of the app append to it.
+# HTTP_X_FORWARDED_FOR), how many proxies in front of the app append to it, and the addresses
+# (or networks) the nearest proxy connects from; from anywhere else the header is ignored.
 CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "1"))
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 
 # Brute-force protection of the admin login (django-axes): after 5 failures for one
 # username from one address, that pair is refused for an hour, even with the right password.

@@ -7,12 +7,12 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from legal import api, views
+from legal import api, health, views
 from legal.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
     path("", views.language_redirect, name="root"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 urlpatterns += i18n_patterns(path("", include("legal.urls")), prefix_default_language=True)

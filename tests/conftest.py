@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import secrets
 import subprocess
 import sys
 import zoneinfo
@@ -120,10 +121,16 @@ def run_django(argv, **environment):
     """Run `python argv...` in the project folder with a clean environment (a real process).
 
     For what only a fresh process shows: settings read from the environment, a database
-    that cannot be reached, a command's exit code. `environment` is added to PATH and
-    DJANGO_SETTINGS_MODULE=tests.settings.
+    that cannot be reached, a command's exit code. `environment` is added to PATH,
+    DJANGO_SETTINGS_MODULE=tests.settings and a test-only DJANGO_SECRET_KEY (pass
+    DJANGO_SECRET_KEY="" for none).
     """
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "tests.settings", **environment}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DJANGO_SECRET_KEY": "test-only-" + secrets.token_urlsafe(40),
+        **environment,
+    }
     return subprocess.run(
         [sys.executable, *argv], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
     )

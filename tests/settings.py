@@ -1,6 +1,12 @@
 """Test settings: the project's settings with test-only speed-ups, nothing else changed."""
 
-from sigma_terms.settings import *  # noqa: F403
+import os
+import secrets
+
+# A key for this test process only, unless the environment brings one.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-" + secrets.token_urlsafe(40))
+
+from sigma_terms.settings import *  # noqa: E402, F403
 
 # Tests and the live server read static files from the source folders, unhashed.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

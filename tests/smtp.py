@@ -1,5 +1,6 @@
 """Mail servers for delivery tests: a real SMTP server on loopback, and a port nobody listens on."""
 
+import asyncio
 import socket
 from contextlib import contextmanager
 
@@ -22,6 +23,14 @@ class CollectingHandler:
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
+
+
+class SilentHandler(CollectingHandler):
+    """Keeps every message it is sent, then never answers: the sender times out although the message arrived."""
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        await asyncio.Event().wait()
 
 
 @contextmanager

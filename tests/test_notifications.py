@@ -16,7 +16,7 @@ from legal.notifications import retry_delay, send_due_notifications
 from legal.publishing import PublishingError, publish_version, withdraw_version
 from legal.subscriptions import Notification, Subscription
 from tests.conftest import START, make_version, site_time
-from tests.smtp import CollectingHandler, closed_port, smtp_server
+from tests.smtp import CollectingHandler, SilentHandler, closed_port, smtp_server
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
 
@@ -297,6 +297,32 @@ def test_one_refused_recipient_does_not_stop_the_batch(readers, terms, settings)
     refused = Notification.objects.get(subscription=readers["en"])
     assert refused.last_error.startswith("SMTPRecipientsRefused")
     assert [envelope.rcpt_tos for envelope in server.handler.envelopes] == [["doc@example.vn"]]
+
+
+def test_a_notice_sent_again_after_a_silent_server_keeps_its_message_id(readers, terms, settings, clock):
+    """A server that stores the message but never answers: the retry carries the same Message-ID."""
+    make_version(terms.document, effective_at=DECEMBER)
+    with smtp_server(SilentHandler()) as silent:
+        smtp_settings(settings, silent.port)
+        settings.EMAIL_TIMEOUT = 1
+        assert send() == "Sent 0, will retry 2, gave up on 0, cancelled 0."
+    clock.move_to(START + datetime.timedelta(minutes=2))
+    with smtp_server() as server:
+        smtp_settings(settings, server.port)
+        assert send() == "Sent 2, will retry 0, gave up on 0, cancelled 0."
+
+    def message_ids(handler):
+        return {
+            envelope.rcpt_tos[0]: email.message_from_bytes(envelope.content, policy=email.policy.default)["Message-ID"]
+            for envelope in handler.envelopes
+        }
+
+    first, second = message_ids(silent.handler), message_ids(server.handler)
+    assert sorted(first) == sorted(second) == ["doc@example.vn", "reader@example.com"]
+    assert first == second
+    assert first["doc@example.vn"] != first["reader@example.com"]
+    assert first["reader@example.com"] == Notification.objects.get(subscription=readers["en"]).message_id
+    assert first["reader@example.com"].endswith("@terms.sigma.video>")
 
 
 # A real SMTP server --------------------------------------------------------------------

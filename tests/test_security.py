@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.conftest import run_django
+from tests.smtp import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,47 @@ def test_every_response_carries_the_security_headers(client, terms, path):
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Permissions-Policy"].startswith("accelerometer=(), autoplay=(), camera=()")
+    assert "geolocation=()" in response["Permissions-Policy"]
     assert response["X-Request-ID"]
+
+
+SHARED_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Cross-Origin-Resource-Policy",
+    "X-Frame-Options",
+    "Permissions-Policy",
+    "Content-Language",
+    "Content-Type",
+    "Cache-Control",
+    "Vary",
+    "ETag",
+    "Access-Control-Allow-Origin",
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("/vi/terms-of-service/", "vi"),
+        ("/en/terms-of-service/", "en"),
+        ("/en/terms-of-service/versions/", "en"),
+        ("/vi/terms-of-service/versions/1/", "vi"),
+        ("/api/documents/terms-of-service/", "vi"),
+    ],
+)
+def test_cached_answers_carry_the_same_security_and_language_headers(client, terms, path, language):
+    """A page answered from the page cache has every header the freshly rendered one had."""
+    fresh = client.get(path)
+    cached = client.get(path)
+    assert fresh.templates or path.startswith("/api/")
+    assert not cached.templates
+    assert {name: cached.get(name) for name in SHARED_HEADERS} == {name: fresh.get(name) for name in SHARED_HEADERS}
+    assert cached["Content-Language"] == language and cached["X-Frame-Options"] == "DENY"
 
 
 @pytest.mark.parametrize("path", PUBLIC)
@@ -81,9 +122,36 @@ def test_check_deploy_passes_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = run_check_deploy({"DJANGO_DEBUG": "0", "DJANGO_HTTPS": "1"})
-    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+@pytest.mark.parametrize("https", ["1", "0"])
+def test_production_refuses_to_start_without_a_secret_key(https):
+    """With DJANGO_DEBUG=0 and no key, commands stop with one line: there is no key in the repository."""
+    result = run_check_deploy({"DJANGO_DEBUG": "0", "DJANGO_HTTPS": https, "DJANGO_SECRET_KEY": ""})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "sigma-terms: DJANGO_SECRET_KEY is not set; refusing to start "
+        "(set it, or use `make run`, which keeps a key for this checkout in .secret_key)."
+    ]
+
+
+def test_gunicorn_refuses_to_start_without_a_secret_key():
+    """The server stops at once with the same line instead of starting workers that cannot boot."""
+    result = run_django(
+        ["-m", "gunicorn", "--config", "gunicorn.conf.py"],
+        DJANGO_SETTINGS_MODULE="sigma_terms.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="",
+        PORT=str(closed_port()),
+    )
+    assert result.returncode != 0
+    assert "sigma-terms: DJANGO_SECRET_KEY is not set; refusing to start" in result.stderr
+
+
+def test_debug_runs_without_a_key_of_its_own():
+    script = "import django;django.setup();from django.conf import settings as s;print(len(s.SECRET_KEY) >= 50)"
+    result = run_django(
+        ["-c", script], DJANGO_SETTINGS_MODULE="sigma_terms.settings", DJANGO_DEBUG="1", DJANGO_SECRET_KEY=""
+    )
+    assert result.stdout.strip() == "True", result.stderr
 
 
 def test_https_block_switches_on_together():
@@ -101,7 +169,9 @@ def test_https_block_switches_on_together():
 def test_admin_url_comes_from_the_environment():
     script = "import django;django.setup();from django.urls import reverse;print(reverse('admin:index'))"
     out = run_django(
-        ["-c", script], DJANGO_SETTINGS_MODULE="sigma_terms.settings", DJANGO_ADMIN_URL="back-office/"
+        ["-c", script],
+        DJANGO_SETTINGS_MODULE="sigma_terms.settings",
+        DJANGO_ADMIN_URL="back-office/",
     ).stdout
     assert out.strip() == "/back-office/"
 
@@ -204,3 +274,47 @@ def test_404_page_leaks_nothing(client, terms):
     page = client.get("/vi/terms-of-service/versions/5/").content.decode()
     for leak in ("Traceback", "settings", "urlpatterns", "DEBUG", "legal.views"):
         assert leak not in page
+
+
+def test_a_forwarded_header_from_outside_the_trusted_proxies_cannot_dodge_the_lock_out(client, settings, caplog):
+    """Reaching the app directly with a new X-Forwarded-For per attempt still locks the username out."""
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    User.objects.create_user("legal", password="right-password", is_staff=True)
+    with caplog.at_level(logging.WARNING, logger="sigma_terms.security"):
+        for i in range(5):
+            client.post(
+                "/admin/login/",
+                {"username": "legal", "password": "x"},
+                REMOTE_ADDR="198.51.100.7",
+                HTTP_X_FORWARDED_FOR=f"10.0.{i}.1",
+            )
+    blocked = client.post(
+        "/admin/login/",
+        {"username": "legal", "password": "right-password"},
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_FORWARDED_FOR="10.9.9.9",
+    )
+    assert blocked.status_code == 429
+    assert "Ignored HTTP_X_FORWARDED_FOR from 198.51.100.7, which is not a trusted proxy" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "count", "expected"),
+    [
+        ("127.0.0.1", "203.0.113.9", 1, "203.0.113.9"),  # the proxy on this machine
+        ("10.1.2.3", "1.1.1.1, 203.0.113.9", 1, "203.0.113.9"),  # a proxy in the trusted network
+        ("127.0.0.1", "1.1.1.1, 203.0.113.9, 10.1.0.5", 2, "203.0.113.9"),  # two proxies
+        ("198.51.100.7", "203.0.113.9", 1, "198.51.100.7"),  # not a proxy: header ignored
+        ("127.0.0.1", "203.0.113.9", 2, "127.0.0.1"),  # fewer entries than proxies
+        ("127.0.0.1", "not-an-address", 1, "127.0.0.1"),
+        ("127.0.0.1", "", 1, "127.0.0.1"),
+    ],
+)
+def test_client_address_is_taken_only_from_trusted_proxies(rf, settings, remote, forwarded, count, expected):
+    from sigma_terms.security import client_ip
+
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.TRUSTED_PROXY_COUNT = count
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1", "10.1.0.0/16"]
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected

@@ -405,6 +405,33 @@ def test_three_requests_per_hour_per_address_whatever_the_ip(client, terms, mail
     assert len(mailoutbox) == 3
 
 
+@pytest.mark.parametrize(
+    ("email", "mailbox"),
+    [
+        ("Reader@Example.COM", "reader@example.com"),
+        ("reader+news@example.com", "reader@example.com"),
+        ("reader+a+b@example.com", "reader@example.com"),
+        ('"reader"@example.com', "reader@example.com"),
+        ('"Reader+x"@example.com', "reader@example.com"),
+        ('"re\\"ader"@example.com', 're"ader@example.com'),
+        ("reader@example.com.", "reader@example.com"),
+        ("other.reader@example.com", "other.reader@example.com"),
+    ],
+)
+def test_the_canonical_mailbox_of_an_address(email, mailbox):
+    assert notifications.canonical_mailbox(email) == mailbox
+
+
+def test_plus_tags_case_and_quoting_share_the_limit_of_one_mailbox(client, terms, mailoutbox):
+    """+tags, capitals and a quoted local part do not give one mailbox more requests."""
+    for n, email in enumerate(["reader+1@example.com", '"reader"@Example.com', '"Reader+x"@example.com']):
+        response = submit(client, {"email": email, "language": "en"}, REMOTE_ADDR=f"192.0.2.{n}")
+        assert response.status_code == 200, email
+    response = submit(client, {"email": "READER+2@example.com", "language": "en"}, REMOTE_ADDR="192.0.2.9")
+    assert response.status_code == 429
+    assert len(mailoutbox) == 3
+
+
 # A mail server that is down --------------------------------------------------------------
 
 
