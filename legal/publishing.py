@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from . import clock
+from . import clock, db_triggers
 from .models import Document, DocumentVersion, language_codes
 from .notifications import queue_notifications
 from .signals import versions_changed
@@ -164,7 +164,7 @@ def publish_version(version, *, user=None, at=None):
     Raises PublishingError with every problem when the version cannot be published.
     Returns the published version (a fresh instance).
     """
-    with transaction.atomic():
+    with transaction.atomic(), db_triggers.publishing():
         version = _lock(version)
         at = clock.now() if at is None else at
         problems = publish_problems(version, at=at)
@@ -194,7 +194,7 @@ def withdraw_problems(version, *, at=None):
 
 def withdraw_version(version, *, user=None, at=None):
     """Withdraw a scheduled version: it stays in the history, never in effect."""
-    with transaction.atomic():
+    with transaction.atomic(), db_triggers.publishing():
         version = _lock(version)
         at = clock.now() if at is None else at
         problems = withdraw_problems(version, at=at)
