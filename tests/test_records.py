@@ -270,23 +270,23 @@ def test_triggers_come_back_after_a_real_alter_field_migration(tmp_path, setting
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     settings.MIGRATION_MODULES = {"legal": "altered_legal_migrations"}
+    # migrate with the handler legal/apps.py connects: forward and back, each a table rebuild on SQLite.
+    call_command("migrate", "legal", "9999_alter_title", verbosity=0)
+    assert db_triggers.installed(connection) == EXPECTED_TRIGGERS
+    call_command("migrate", "legal", leaf, verbosity=0)
+    assert db_triggers.installed(connection) == EXPECTED_TRIGGERS
+    with pytest.raises(DatabaseError, match="legal record"):
+        execute("UPDATE legal_documentversion SET body_html_vi = 'x'")
+    # Without the handler the same migration loses them (SQLite; PostgreSQL alters in place).
     handler = {"sender": apps.get_app_config("legal"), "dispatch_uid": "legal.db_triggers.reinstall"}
+    assert post_migrate.disconnect(**handler)
     try:
-        # Without the handler the rebuild loses them (SQLite; PostgreSQL alters in place).
-        post_migrate.disconnect(**handler)
         call_command("migrate", "legal", "9999_alter_title", verbosity=0)
         lost = EXPECTED_TRIGGERS - db_triggers.installed(connection)
         assert lost == (EXPECTED_TRIGGERS if connection.vendor == "sqlite" else set())
-        post_migrate.connect(db_triggers.reinstall_after_migrate, **handler)
-        call_command("migrate", "legal", leaf, verbosity=0)  # the reverse AlterField rebuilds again
-        assert db_triggers.installed(connection) == EXPECTED_TRIGGERS
-        call_command("migrate", "legal", "9999_alter_title", verbosity=0)
-        assert db_triggers.installed(connection) == EXPECTED_TRIGGERS
-        with pytest.raises(DatabaseError, match="legal record"):
-            execute("UPDATE legal_documentversion SET body_html_vi = 'x'")
     finally:
-        call_command("migrate", "legal", leaf, verbosity=0)
         post_migrate.connect(db_triggers.reinstall_after_migrate, **handler)
+        call_command("migrate", "legal", leaf, verbosity=0)
     assert DocumentVersion.objects.get().number == 1
 
 
