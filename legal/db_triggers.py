@@ -26,8 +26,11 @@ table (AlterField and friends). Migrations freeze their own copy of the SQL.
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 TABLE = "legal_documentversion"
+# The migration that froze the triggers below; before it is applied, its predecessors' stay.
+INSTALLED_BY = ("legal", "0006_record_guards")
 # PostgreSQL: a transaction-local setting. SQLite has none, so a one-row table whose row is
 # written and deleted inside the marked transaction: SQLite has one writer at a time and
 # the row is never committed, so no other connection can see or use it.
@@ -171,15 +174,16 @@ def installed(connection):
 
 
 def reinstall_after_migrate(sender, *, using=DEFAULT_DB_ALIAS, **kwargs):
-    """`post_migrate` handler: put the triggers back whenever the table has its current columns.
+    """`post_migrate` handler: put the triggers back after every migrate.
 
-    A table rebuilt by a migration has lost them on SQLite; a database migrated back to
-    before the current columns existed keeps whatever its migrations left.
+    A table rebuilt by a migration has lost them on SQLite. A database migrated back to
+    before `INSTALLED_BY` keeps what its migrations left; so does one whose table lacks a
+    column the triggers name (a later migration removed it and must say what to freeze).
     """
     connection = connections[using]
+    if INSTALLED_BY not in MigrationRecorder(connection).applied_migrations():
+        return
     with connection.cursor() as cursor:
-        if TABLE not in connection.introspection.table_names(cursor):
-            return
         present = {column.name for column in connection.introspection.get_table_description(cursor, TABLE)}
     frozen, withdrawal = columns()
     if {*frozen, *withdrawal, "status"} <= present:

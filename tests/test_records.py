@@ -60,7 +60,7 @@ def test_triggers_exist_after_all_migrations():
 
 def test_live_trigger_sql_is_what_the_latest_trigger_migration_froze():
     """Changing the triggers needs a migration that freezes the new SQL."""
-    frozen = importlib.import_module("legal.migrations.0006_record_guards")
+    frozen = importlib.import_module(f"legal.migrations.{db_triggers.INSTALLED_BY[1]}")
     assert db_triggers.statements(connection.vendor) == frozen.statements(connection.vendor)
 
 
@@ -288,6 +288,27 @@ def test_triggers_come_back_after_a_real_alter_field_migration(tmp_path, setting
         post_migrate.connect(db_triggers.reinstall_after_migrate, **handler)
         call_command("migrate", "legal", leaf, verbosity=0)
     assert DocumentVersion.objects.get().number == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_trigger_migrations_reverse_to_their_predecessors(transactional_db):
+    """Migrating back restores each older trigger set (and drops columns the triggers name); forward again, all return."""
+    load_bundled_terms()
+    leaf = MigrationLoader(connection).graph.leaf_nodes("legal")[0][1]
+    try:
+        call_command("migrate", "legal", "0005", verbosity=0)
+        names_0004 = {
+            "sqlite": {"legal_version_frozen", "legal_version_undeletable"},
+            "postgresql": {"legal_version_protect"},
+        }
+        assert db_triggers.installed(connection) == names_0004[connection.vendor]
+        call_command("migrate", "legal", "0003", verbosity=0)
+        assert db_triggers.installed(connection) == set()
+    finally:
+        call_command("migrate", "legal", leaf, verbosity=0)
+    assert db_triggers.installed(connection) == EXPECTED_TRIGGERS
+    with pytest.raises(DatabaseError, match="legal record"):
+        execute("DELETE FROM legal_documentversion")
 
 
 # verify_versions -----------------------------------------------------------------------

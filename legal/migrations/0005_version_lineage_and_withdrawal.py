@@ -15,6 +15,15 @@ def reinstall_triggers(apps, schema_editor):
     m0004.run(schema_editor, m0004.statements(schema_editor.connection.vendor, FROZEN_COLUMNS))
 
 
+def remove_triggers(apps, schema_editor):
+    # On the way back: SQLite refuses to drop a column that a trigger names.
+    m0004.run(schema_editor, m0004.removal(schema_editor.connection.vendor))
+
+
+def reinstall_0004_triggers(apps, schema_editor):
+    m0004.install(apps, schema_editor)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -22,6 +31,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, reinstall_0004_triggers),
         migrations.AddField(
             model_name='documentversion',
             name='based_on',
@@ -47,5 +57,5 @@ class Migration(migrations.Migration):
             name='withdrawal_reissue_planned',
             field=models.BooleanField(default=False, editable=False, verbose_name='to be re-issued'),
         ),
-        migrations.RunPython(reinstall_triggers, migrations.RunPython.noop),
+        migrations.RunPython(reinstall_triggers, remove_triggers),
     ]
