@@ -9,10 +9,15 @@ class LegalConfig(AppConfig):
     verbose_name = _("Legal documents")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from .caching import bump_generation
+        from .db_triggers import reinstall_after_migrate
         from .signals import versions_changed
 
         versions_changed.connect(bump_generation, dispatch_uid="legal.caching.bump_generation")
+        # SQLite drops triggers when a migration rebuilds the table: put them back every time.
+        post_migrate.connect(reinstall_after_migrate, sender=self, dispatch_uid="legal.db_triggers.reinstall")
 
         from django.contrib import admin
 

@@ -1,43 +1,102 @@
-"""Database triggers that refuse to change or delete a published or withdrawn version.
+"""Database triggers that keep the legal record: the database refuses what the model refuses.
 
-The last line of defence under the model and QuerySet guards: whatever code runs (a raw
-UPDATE, a bug, a shell session), the database itself keeps the legal record. Created by
-migration 0004 on SQLite and PostgreSQL. SQLite drops triggers when Django rebuilds a
-table (AlterField and friends), so any later migration that rebuilds
-legal_documentversion must call `install` again; tests/test_records.py checks they exist.
+The last line of defence under the model and QuerySet guards, whatever code runs (a raw
+statement, `bulk_create`, `loaddata`, a shell session), on SQLite and PostgreSQL:
+
+- a version that left the draft state never changes, its rendered HTML and sections
+  included, except that withdrawing it sets the withdrawal columns;
+- the only changes of state are draft → published and published → withdrawn, and only
+  inside a transaction marked by `publishing()` (the publishing service, `restore_versions`);
+- a row that is not a draft is inserted only inside such a transaction, so a backdated copy
+  cannot be slipped into the record;
+- a published or withdrawn row is never deleted, and on PostgreSQL never truncated except by
+  the role that owns the table (migrations and the test suite's flushes).
+
+The publishing service's rules of time (effective dates, notice periods) need its clock, so
+they stay in `legal.publishing`; `verify_versions` checks them afterwards. The marker is a
+guard against mistakes, not a secret: code that can run SQL as the site can set it too.
+What the site's database role cannot do at all (DDL, TRUNCATE, lifting the triggers) is
+set by `legal.db_roles`.
+
+`install` replaces the triggers with the definitions below. A `post_migrate` handler runs it
+after every `migrate`, because SQLite drops a table's triggers whenever Django rebuilds the
+table (AlterField and friends). Migrations freeze their own copy of the SQL.
 """
 
-FROZEN_COLUMNS = [
-    "document_id", "number", "effective_at", "change_kind", "published_at", "published_by_id",
-    "notice_from", "reissue_of_id",
-    "title", "title_vi", "title_en", "summary", "summary_vi", "summary_en",
-    "body", "body_vi", "body_en", "body_sha256", "body_sha256_vi", "body_sha256_en",
-]  # fmt: skip
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations.recorder import MigrationRecorder
+
 TABLE = "legal_documentversion"
+# The migration that froze the triggers below; before it is applied, its predecessors' stay.
+INSTALLED_BY = ("legal", "0008_record_guards")
+# PostgreSQL: a transaction-local setting. SQLite has none, so a one-row table whose row is
+# written and deleted inside the marked transaction: SQLite has one writer at a time and
+# the row is never committed, so no other connection can see or use it.
+MARKER_SETTING = "legal.publishing"
+MARKER_TABLE = "legal_record_marker"
 TRIGGERS = {
-    "sqlite": ["legal_version_frozen", "legal_version_undeletable"],
-    "postgresql": ["legal_version_protect"],
-}
+    "sqlite": [
+        "legal_version_insert", "legal_version_frozen", "legal_version_state", "legal_version_service",
+        "legal_version_undeletable",
+    ],
+    "postgresql": ["legal_version_protect", "legal_version_no_truncate"],
+}  # fmt: skip
 FROZEN_MESSAGE = "published document versions are a legal record and cannot be changed"
 DELETE_MESSAGE = "published document versions are a legal record and cannot be deleted"
-# The one change of state a published version may undergo: being withdrawn.
-_STATUS_OK = "(NEW.status = OLD.status OR (OLD.status = 'published' AND NEW.status = 'withdrawn'))"
+TRUNCATE_MESSAGE = "published document versions are a legal record and cannot be truncated"
+STATE_MESSAGE = "document versions are a legal record: a draft may be published, a published version withdrawn"
+SERVICE_MESSAGE = "document versions are a legal record: only the publishing service publishes, withdraws or restores"
+# Changes that are not a change of the record: the time of the last save, and the link to
+# the draft a version was drafted from (set to NULL when that draft is deleted).
+ALWAYS_MUTABLE = ("updated_at", "based_on_id")
+_LEGAL_MOVE = "((OLD.status = 'draft' AND NEW.status = 'published') OR (OLD.status = 'published' AND NEW.status = 'withdrawn'))"  # fmt: skip
 
 
-def _sqlite():
-    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in FROZEN_COLUMNS)
-    return [
-        f"""CREATE TRIGGER IF NOT EXISTS legal_version_frozen BEFORE UPDATE ON {TABLE}
-            FOR EACH ROW WHEN OLD.status <> 'draft' AND ({changed} OR NOT {_STATUS_OK})
-            BEGIN SELECT RAISE(ABORT, '{FROZEN_MESSAGE}'); END""",
-        f"""CREATE TRIGGER IF NOT EXISTS legal_version_undeletable BEFORE DELETE ON {TABLE}
-            FOR EACH ROW WHEN OLD.status <> 'draft'
-            BEGIN SELECT RAISE(ABORT, '{DELETE_MESSAGE}'); END""",
-    ]
+def columns():
+    """(frozen, withdrawal) columns of the version table, from the model.
+
+    Every column is frozen once a version leaves the draft state unless it is named here
+    or in `WITHDRAWAL_FIELDS`, so a column added later is frozen by default.
+    """
+    from .models import WITHDRAWAL_FIELDS, DocumentVersion
+
+    fields = DocumentVersion._meta
+    withdrawal = [fields.get_field(name).column for name in WITHDRAWAL_FIELDS if name != "status"]
+    skip = {"status", *ALWAYS_MUTABLE, *withdrawal}
+    frozen = [field.column for field in fields.concrete_fields if field.column not in skip]
+    return frozen, withdrawal
 
 
-def _postgresql():
-    changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in FROZEN_COLUMNS)
+def _sqlite(frozen, withdrawal):
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in frozen)
+    withdrawn = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in withdrawal)
+    unmarked = f"NOT EXISTS (SELECT 1 FROM {MARKER_TABLE})"
+    triggers = {
+        "legal_version_insert": f"BEFORE INSERT ON {TABLE} FOR EACH ROW WHEN NEW.status <> 'draft' AND {unmarked}",
+        "legal_version_frozen": f"""BEFORE UPDATE ON {TABLE} FOR EACH ROW WHEN OLD.status <> 'draft'
+            AND ({changed} OR (NEW.status = OLD.status AND ({withdrawn})))""",
+        "legal_version_state": f"BEFORE UPDATE ON {TABLE} FOR EACH ROW WHEN NEW.status <> OLD.status AND NOT {_LEGAL_MOVE}",
+        "legal_version_service": f"BEFORE UPDATE ON {TABLE} FOR EACH ROW WHEN NEW.status <> OLD.status AND {unmarked}",
+        "legal_version_undeletable": f"BEFORE DELETE ON {TABLE} FOR EACH ROW WHEN OLD.status <> 'draft'",
+    }  # fmt: skip
+    messages = {
+        "legal_version_insert": SERVICE_MESSAGE, "legal_version_frozen": FROZEN_MESSAGE,
+        "legal_version_state": STATE_MESSAGE, "legal_version_service": SERVICE_MESSAGE,
+        "legal_version_undeletable": DELETE_MESSAGE,
+    }  # fmt: skip
+    statements = [f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"]
+    for name, when in triggers.items():
+        statements.append(f"DROP TRIGGER IF EXISTS {name}")
+        statements.append(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, '{messages[name]}'); END")
+    return statements
+
+
+def _postgresql(frozen, withdrawal):
+    changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in frozen)
+    withdrawn = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in withdrawal)
+    marked = f"coalesce(current_setting('{MARKER_SETTING}', true), '') = 'on'"
     return [
         f"""CREATE OR REPLACE FUNCTION legal_protect_version() RETURNS trigger AS $$
             BEGIN
@@ -45,23 +104,48 @@ def _postgresql():
                     IF OLD.status <> 'draft' THEN RAISE EXCEPTION '{DELETE_MESSAGE}'; END IF;
                     RETURN OLD;
                 END IF;
-                IF OLD.status <> 'draft' AND ({changed} OR NOT {_STATUS_OK}) THEN
+                IF TG_OP = 'INSERT' THEN
+                    IF NEW.status <> 'draft' AND NOT {marked} THEN RAISE EXCEPTION '{SERVICE_MESSAGE}'; END IF;
+                    RETURN NEW;
+                END IF;
+                IF OLD.status <> 'draft' AND ({changed} OR (NEW.status = OLD.status AND ({withdrawn}))) THEN
                     RAISE EXCEPTION '{FROZEN_MESSAGE}';
+                END IF;
+                IF NEW.status <> OLD.status THEN
+                    IF NOT {_LEGAL_MOVE} THEN RAISE EXCEPTION '{STATE_MESSAGE}'; END IF;
+                    IF NOT {marked} THEN RAISE EXCEPTION '{SERVICE_MESSAGE}'; END IF;
                 END IF;
                 RETURN NEW;
             END $$ LANGUAGE plpgsql""",
+        # TRUNCATE skips row triggers. The table's owner (who runs migrations and can drop
+        # triggers anyway) keeps it, which the test suite's flushes need; anyone else is
+        # refused while the table holds a version that is not a draft.
+        f"""CREATE OR REPLACE FUNCTION legal_refuse_truncate() RETURNS trigger AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM {TABLE} WHERE status <> 'draft')
+                   AND NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+                    RAISE EXCEPTION '{TRUNCATE_MESSAGE}';
+                END IF;
+                RETURN NULL;
+            END $$ LANGUAGE plpgsql""",
         f"DROP TRIGGER IF EXISTS legal_version_protect ON {TABLE}",
-        f"""CREATE TRIGGER legal_version_protect BEFORE UPDATE OR DELETE ON {TABLE}
+        f"""CREATE TRIGGER legal_version_protect BEFORE INSERT OR UPDATE OR DELETE ON {TABLE}
             FOR EACH ROW EXECUTE FUNCTION legal_protect_version()""",
+        f"DROP TRIGGER IF EXISTS legal_version_no_truncate ON {TABLE}",
+        f"""CREATE TRIGGER legal_version_no_truncate BEFORE TRUNCATE ON {TABLE}
+            FOR EACH STATEMENT EXECUTE FUNCTION legal_refuse_truncate()""",
     ]
 
 
+def statements(vendor):
+    """The SQL that installs the triggers on `vendor`, or [] where there are none."""
+    generate = {"sqlite": _sqlite, "postgresql": _postgresql}.get(vendor)
+    return generate(*columns()) if generate else []
+
+
 def install(connection):
-    statements = {"sqlite": _sqlite, "postgresql": _postgresql}.get(connection.vendor)
-    if statements is None:
-        return
     with connection.cursor() as cursor:
-        for statement in statements():
+        for statement in statements(connection.vendor):
             cursor.execute(statement)
 
 
@@ -71,8 +155,10 @@ def remove(connection):
             for name in TRIGGERS["sqlite"]:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
         elif connection.vendor == "postgresql":
-            cursor.execute(f"DROP TRIGGER IF EXISTS legal_version_protect ON {TABLE}")
+            for name in TRIGGERS["postgresql"]:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {TABLE}")
             cursor.execute("DROP FUNCTION IF EXISTS legal_protect_version()")
+            cursor.execute("DROP FUNCTION IF EXISTS legal_refuse_truncate()")
 
 
 def installed(connection):
@@ -85,3 +171,72 @@ def installed(connection):
         else:
             return set()
         return {row[0] for row in cursor.fetchall()}
+
+
+def reinstall_after_migrate(sender, *, using=DEFAULT_DB_ALIAS, **kwargs):
+    """`post_migrate` handler: put the triggers back after every migrate.
+
+    A table rebuilt by a migration has lost them on SQLite. A database migrated back to
+    before `INSTALLED_BY` keeps what its migrations left; so does one whose table lacks a
+    column the triggers name (a later migration removed it and must say what to freeze).
+    """
+    connection = connections[using]
+    if INSTALLED_BY not in MigrationRecorder(connection).applied_migrations():
+        return
+    with connection.cursor() as cursor:
+        present = {column.name for column in connection.introspection.get_table_description(cursor, TABLE)}
+    frozen, withdrawal = columns()
+    if {*frozen, *withdrawal, "status"} <= present:
+        install(connection)
+
+
+# The marker ----------------------------------------------------------------------------
+
+
+def _marked(cursor, vendor):
+    if vendor == "postgresql":
+        cursor.execute("SELECT coalesce(current_setting(%s, true), '') = 'on'", [MARKER_SETTING])
+    else:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {MARKER_TABLE})")
+    return bool(cursor.fetchone()[0])
+
+
+def _mark(cursor, vendor, on):
+    if vendor == "postgresql":
+        cursor.execute("SELECT set_config(%s, %s, true)", [MARKER_SETTING, "on" if on else ""])
+    elif on:
+        cursor.execute(f"INSERT INTO {MARKER_TABLE} (id) VALUES (1)")
+    else:
+        cursor.execute(f"DELETE FROM {MARKER_TABLE}")
+
+
+@contextmanager
+def publishing(using=DEFAULT_DB_ALIAS):
+    """Mark the enclosed writes as the publishing service's, inside a transaction.
+
+    The mark lives in the database transaction (or savepoint) this opens: it is cleared on
+    the way out, and a rollback takes it away with everything else, so it never outlives
+    the block, even when the block runs inside a caller's transaction.
+    """
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        if connection.vendor not in TRIGGERS:
+            yield
+            return
+        with connection.cursor() as cursor:
+            if _marked(cursor, connection.vendor):  # nested: the outer block clears it
+                yield
+                return
+            _mark(cursor, connection.vendor, True)
+        yield
+        with connection.cursor() as cursor:
+            _mark(cursor, connection.vendor, False)
+
+
+def marker_left_set(using=DEFAULT_DB_ALIAS):
+    """True when a mark is visible outside `publishing()`, which should never happen."""
+    connection = connections[using]
+    if connection.vendor not in TRIGGERS:
+        return False
+    with connection.cursor() as cursor:
+        return _marked(cursor, connection.vendor)

@@ -79,6 +79,8 @@ FROZEN_BASE_FIELDS = (
 )  # fmt: skip
 TRANSLATED_CONTENT_FIELDS = ("title", "summary", "body", "body_sha256")
 TRANSLATED_RENDERED_FIELDS = ("body_html", "sections")
+# What withdrawing a published version sets; nothing else of it ever changes but `updated_at`.
+WITHDRAWAL_FIELDS = ("status", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "withdrawal_reissue_planned")
 
 
 _UNSET = object()
@@ -101,7 +103,7 @@ def normalise_text(value):
 
 def frozen_field_names():
     names = list(FROZEN_BASE_FIELDS)
-    for base in TRANSLATED_CONTENT_FIELDS:
+    for base in TRANSLATED_CONTENT_FIELDS + TRANSLATED_RENDERED_FIELDS:
         names.append(base)
         names.extend(f"{base}_{code}" for code in language_codes())
     return names
@@ -533,15 +535,11 @@ class DocumentVersion(models.Model):
         stored = type(self).objects.filter(pk=self.pk).values("status").first()
         if stored is None or stored["status"] == self.Status.DRAFT:
             return
-        mutable = {
-            "status", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "withdrawal_reissue_planned", "updated_at",
-        }  # fmt: skip
-        mutable |= {f"{base}_{code}" for base in TRANSLATED_RENDERED_FIELDS for code in language_codes()}
-        mutable |= set(TRANSLATED_RENDERED_FIELDS)
+        # The only change a published version may undergo is being withdrawn.
+        mutable = {"updated_at"}
+        if stored["status"] == self.Status.PUBLISHED and self.status == self.Status.WITHDRAWN:
+            mutable |= set(WITHDRAWAL_FIELDS)
         if update_fields is None or not set(update_fields) <= mutable:
-            raise ProtectedVersionError(_("Published and withdrawn versions cannot be changed."))
-        # The only change of state a published version may undergo is being withdrawn.
-        if "status" in update_fields and self.status not in {stored["status"], self.Status.WITHDRAWN}:
             raise ProtectedVersionError(_("Published and withdrawn versions cannot be changed."))
 
 

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from . import clock
+from . import clock, db_triggers
 from .merging import has_conflict_markers, merge_texts
 from .models import Document, DocumentVersion, language_codes, normalise_text
 from .notifications import queue_notifications, queue_withdrawal_notices
@@ -295,7 +295,7 @@ def publish_version(version, *, user=None, at=None):
     Raises PublishingError with every problem when the version cannot be published.
     Returns the published version (a fresh instance).
     """
-    with transaction.atomic():
+    with transaction.atomic(), db_triggers.publishing():
         version = _lock(version)
         at = clock.now() if at is None else at
         problems = publish_problems(version, at=at)
@@ -347,7 +347,7 @@ def withdraw_version(version, *, reason, reissue=False, user=None, at=None):
     who were sent its notice get one follow-up email.
     """
     reason = normalise_text(reason or "").strip()
-    with transaction.atomic():
+    with transaction.atomic(), db_triggers.publishing():
         version = _lock(version)
         at = clock.now() if at is None else at
         problems = withdraw_problems(version, at=at, reason=reason)

@@ -137,6 +137,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # "database is locked"; persistent connections gain nothing on a file database.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+# PostgreSQL: the site connects as a role without DDL or TRUNCATE (`grant_site_role`); the
+# owner of the tables, given here, is used by `migrate` alone (legal/management/commands/migrate.py).
+if os.environ.get("DATABASE_OWNER_URL"):
+    DATABASES["owner"] = {
+        **dj_database_url.parse(os.environ["DATABASE_OWNER_URL"]),
+        "TEST": {"MIRROR": "default"},
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
