@@ -30,7 +30,9 @@ from tests.conftest import START, site_time
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
 
 MATERIAL_EFFECTIVE = START + timedelta(days=31)
-URGENT_EFFECTIVE = START + timedelta(hours=1)
+# Three days later an urgent fix must take effect within the hour.
+URGENT_DAY = START + timedelta(days=3)
+URGENT_EFFECTIVE = URGENT_DAY + timedelta(hours=1)
 
 
 def draft_from(version, *, vi, en, effective_at, kind, summary):
@@ -84,6 +86,7 @@ def urgent_draft(terms):
 def carried_out(terms, material, readers, mailoutbox, clock):
     """The whole path: refused, withdrawn, fix published, re-issued keeping the notice, published."""
     call_command("send_notifications")  # subscribers are told about version 2
+    clock.move_to(URGENT_DAY)
     urgent = urgent_draft(terms)
     with pytest.raises(PublishingError):
         publish_version(urgent)
@@ -118,8 +121,10 @@ def test_the_reissue_is_the_withdrawn_text_plus_the_urgent_edits(carried_out):
         body = getattr(reissued, f"body_{code}")
         assert "legal@sigma.video" in body and "contact@gviet.vn" not in body
     assert "gói dịch vụ đã đăng ký" in reissued.body_vi and "subscribed service plan" in reissued.body_en
-    # Its notice counts from the publication of version 2, so it may keep version 2's date.
-    assert (reissued.notice_from, reissued.effective_at) == (material.published_at, MATERIAL_EFFECTIVE)
+    # Its notice counts from the publication of version 2, three days before, so it may keep
+    # version 2's date although that is less than 30 days after its own publication.
+    assert reissued.published_at == URGENT_DAY and material.published_at == START
+    assert (reissued.notice_from, reissued.effective_at) == (START, MATERIAL_EFFECTIVE)
 
 
 def test_a_reissue_with_other_changes_starts_the_notice_again(terms, material, clock):
@@ -169,7 +174,7 @@ def test_a_draft_made_before_a_later_publish_must_be_rebased(terms, material):
 
 
 INSTANTS = {
-    "before the fix": START + timedelta(minutes=30),
+    "before the fix": URGENT_DAY + timedelta(minutes=30),
     "between": URGENT_EFFECTIVE + timedelta(days=1),
     "after the re-issue": MATERIAL_EFFECTIVE + timedelta(days=1),
 }
@@ -220,10 +225,10 @@ def test_each_email_compares_with_the_same_previous_version(carried_out, mailout
     assert sorted(english) == [
         "Terms of Service: version 2 takes effect on 25 December 2026",
         "Terms of Service: version 2 will not take effect",
-        "Terms of Service: version 3 takes effect on 24 November 2026",
+        "Terms of Service: version 3 takes effect on 27 November 2026",
         "Terms of Service: version 4 takes effect on 25 December 2026",
     ]
-    v3 = english["Terms of Service: version 3 takes effect on 24 November 2026"].body
+    v3 = english["Terms of Service: version 3 takes effect on 27 November 2026"].body
     assert "https://terms.sigma.video/en/terms-of-service/compare/1/3/" in v3
     v4 = english["Terms of Service: version 4 takes effect on 25 December 2026"].body
     assert "https://terms.sigma.video/en/terms-of-service/compare/3/4/" in v4
