@@ -30,8 +30,15 @@ START = site_time(2026, 11, 24, 12, 0)
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    """Freeze time at START; tests move it with clock.move_to(...)."""
+def clock(request):
+    """Freeze time at START; tests move it with clock.move_to(...).
+
+    A test marked `real_clock` runs on the machine's clock instead: for what only real time
+    shows, such as a cache in another process expiring at a switch.
+    """
+    if request.node.get_closest_marker("real_clock"):
+        yield None
+        return
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
 

@@ -318,3 +318,28 @@ def test_client_address_is_taken_only_from_trusted_proxies(rf, settings, remote,
     settings.TRUSTED_PROXIES = ["127.0.0.1", "::1", "10.1.0.0/16"]
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_staff_passwords_are_hashed_with_argon2_and_old_pbkdf2_hashes_upgrade_on_login(client, db):
+    """The production hashers: Argon2 first; a PBKDF2 hash still signs in and is upgraded then."""
+    from django.conf import settings as project
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import User
+    from django.test import override_settings
+
+    from sigma_terms import settings as production
+
+    hashers = production.PASSWORD_HASHERS
+    assert hashers[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    with override_settings(PASSWORD_HASHERS=hashers):
+        user = User.objects.create_user("legal", password="correct horse battery staple", is_staff=True)
+        assert user.password.startswith("argon2$argon2id$")
+        user.password = make_password("correct horse battery staple", hasher="pbkdf2_sha256")
+        user.save()
+        response = client.post(
+            f"/{project.ADMIN_URL}login/",
+            {"username": "legal", "password": "correct horse battery staple", "next": f"/{project.ADMIN_URL}"},
+        )
+        assert response.status_code == 302
+        user.refresh_from_db()
+        assert user.password.startswith("argon2$argon2id$")

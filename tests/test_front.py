@@ -1,0 +1,133 @@
+"""deploy/nginx.conf in front of a live server: what it caches, and the switch through it.
+
+Runs Debian's nginx (installed by .ci/run) with the repository's configuration file, its
+placeholders filled in, on a free loopback port. Skipped when nginx is missing.
+"""
+
+import datetime
+import http.client
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from django.conf import settings
+
+from legal.importing import load_bundled_terms
+from legal.models import DocumentVersion
+from legal.publishing import new_draft_from, publish_version
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+pytestmark = [
+    pytest.mark.skipif(not shutil.which(NGINX), reason="the front tests need nginx (apt-get install nginx-light)"),
+    pytest.mark.real_clock,
+]
+LEAD_SECONDS = 3
+VERSION = re.compile(rb'<p class="version-line">\s*<span>Version (\d+)</span>')
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def front(live_server, tmp_path):
+    """(get, port): nginx with deploy/nginx.conf in front of the live server."""
+    port = free_port()
+    upstream = live_server.url.removeprefix("http://")
+    conf = (settings.BASE_DIR / "deploy" / "nginx.conf").read_text()
+    for name, value in {
+        "__CACHE_DIR__": str(tmp_path / "cache"),
+        "__UPSTREAM__": upstream,
+        "__LISTEN__": f"127.0.0.1:{port}",
+        "__STATIC_ROOT__": str(settings.BASE_DIR / "static"),
+    }.items():
+        conf = conf.replace(name, value)
+    (tmp_path / "logs").mkdir()
+    main = (
+        f"master_process off; daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/logs/error.log warn;\n"
+        "events { worker_connections 256; }\n"
+        f"http {{ access_log off; client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
+        f"fastcgi_temp_path {tmp_path}/fcgi; uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;\n"
+        f"{conf}\n}}\n"
+    )
+    (tmp_path / "nginx.conf").write_text(main)
+    process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+
+    def get(path, **headers):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", path, headers={"Host": "localhost", **headers})
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response, body
+
+    yield get
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def terms(transactional_db, settings):
+    settings.PUBLISH_LEAD_SECONDS = LEAD_SECONDS
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+    return load_bundled_terms()
+
+
+def shown(body):
+    match = VERSION.search(body)
+    return int(match.group(1)) if match else None
+
+
+def test_public_pages_are_cached_and_private_answers_are_not(front, terms):
+    """The canonical page is served from nginx's cache; staff pages and per-request answers never are."""
+    first, body = front("/en/terms-of-service/")
+    assert (first.status, shown(body)) == (200, 1)
+    second, _body = front("/en/terms-of-service/")
+    assert second.getheader("X-Cache-Status") == "HIT"
+    bypassed, _body = front("/en/terms-of-service/", **{"Accept-Datetime": "Tue, 24 Nov 2026 12:00:00 GMT"})
+    assert bypassed.getheader("X-Cache-Status") == "BYPASS"
+    with_token, _body = front("/en/terms-of-service/", Authorization="Bearer x")
+    assert with_token.getheader("X-Cache-Status") == "BYPASS"
+    for path in ("/admin/login/", "/en/terms-of-service/subscribe/"):
+        front(path)
+        again, _body = front(path)
+        assert again.getheader("X-Cache-Status") is None, path
+
+
+def test_no_request_after_the_switch_sees_the_old_version(front, terms):
+    """Publish with the shortest lead; poll through nginx: old until the switch, new within a second."""
+    for _ in range(3):  # warm nginx's cache and the site's own with version 1
+        assert shown(front("/en/terms-of-service/")[1]) == 1
+    draft = new_draft_from(terms)
+    draft.body_en = draft.body_en.replace("contact@gviet.vn", "legal@sigma.video")
+    draft.summary_vi = draft.summary_en = "New address"
+    draft.change_kind = DocumentVersion.ChangeKind.EDITORIAL
+    draft.effective_at = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=LEAD_SECONDS + 1)).replace(
+        microsecond=0
+    )
+    draft.save()
+    switch = publish_version(draft).effective_at.timestamp()
+    seen = []
+    while time.time() < switch + 2:
+        sent = time.time()
+        response, body = front("/en/terms-of-service/")
+        seen.append((sent, shown(body), response.getheader("X-Cache-Status")))
+        time.sleep(0.05)
+    before = [number for sent, number, _status in seen if sent < switch - 0.05]
+    after = [(sent - switch, number, status) for sent, number, status in seen if sent >= switch]
+    assert before and set(before) <= {1, 2} and 1 in before
+    assert after and all(number == 2 for _delay, number, _status in after), after[:5]
+    assert any(status == "HIT" for _sent, _number, status in seen)  # the cache was in use throughout
