@@ -54,6 +54,8 @@ def django_env(database):
         DATABASE_URL=f"sqlite:///{database}",
         GUNICORN_ACCESS_LOG="",
         GUNICORN_LOG_LEVEL="warning",
+        # The load run publishes a version that takes effect 10 s later.
+        PUBLISH_LEAD_SECONDS="5",
     )
     env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     env.pop("REDIS_URL", None)
@@ -63,6 +65,7 @@ def django_env(database):
 GENERATE = r"""
 import datetime, sys, time_machine, django
 django.setup()
+from django.conf import settings
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion
 from legal.publishing import publish_version
@@ -74,7 +77,8 @@ step = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minute
 previous = v1
 for i in range(1, count + 1):
     at = start + step * i
-    with time_machine.travel(at, tick=False):
+    # Published the lead time before it takes effect, as the rules require.
+    with time_machine.travel(at - datetime.timedelta(seconds=settings.PUBLISH_LEAD_SECONDS), tick=False):
         draft = DocumentVersion(document=v1.document, effective_at=at, change_kind="editorial")
         for code in ("vi", "en"):
             setattr(draft, f"title_{code}", getattr(previous, f"title_{code}"))
@@ -200,6 +204,50 @@ def run_python(code, env, *args):
     if result.returncode:
         sys.exit(f"bench: setup failed:\n{result.stderr[-3000:]}")
     return result.stdout.strip()
+
+
+class NginxFront:
+    """Debian's nginx running deploy/nginx.conf (placeholders filled in) in front of `upstream`."""
+
+    def __init__(self, workdir, *, upstream):
+        self.dir = Path(workdir) / "nginx"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.upstream = upstream
+        self.process = None
+
+    def __enter__(self):
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(nginx).exists():
+            sys.exit("bench: nginx is missing; install it with `apt-get install nginx-light`")
+        (self.dir / "logs").mkdir(parents=True, exist_ok=True)
+        conf = (ROOT / "deploy" / "nginx.conf").read_text()
+        for name, value in {
+            "__CACHE_DIR__": str(self.dir / "cache"),
+            "__UPSTREAM__": self.upstream,
+            "__LISTEN__": f"127.0.0.1:{self.port}",
+            "__STATIC_ROOT__": str(ROOT / "staticfiles"),
+        }.items():
+            conf = conf.replace(name, value)
+        temp = " ".join(f"{kind}_temp_path {self.dir}/{kind};" for kind in ("proxy", "fastcgi", "uwsgi", "scgi"))
+        (self.dir / "nginx.conf").write_text(
+            f"worker_processes {os.cpu_count()}; daemon off; user root; pid {self.dir}/nginx.pid;\n"
+            f"error_log {self.dir}/logs/error.log warn;\nevents {{ worker_connections 1024; }}\n"
+            f"http {{ access_log off; client_body_temp_path {self.dir}/body; {temp}\n{conf}\n}}\n"
+        )
+        self.process = subprocess.Popen([nginx, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")])
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/static/bench/baseline.html", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.1)
+        sys.exit("bench: nginx did not start; see " + str(self.dir / "logs" / "error.log"))
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 class Server:
@@ -369,7 +417,7 @@ def redis_kill_run(env, workdir, *, outage, max_requests, clients=8):
         time.sleep(outage)
         phase["name"] = "redis killed"
         redis.kill()
-        number = int(run_python(PUBLISH.replace("seconds=10", f"seconds={lead}"), env))
+        number = int(run_python(PUBLISH.replace("seconds=10", f"seconds={lead + 1}"), env))
         published_at = time.time()
         time.sleep(outage)
         phase["name"] = "redis back, stale"
@@ -380,7 +428,7 @@ def redis_kill_run(env, workdir, *, outage, max_requests, clients=8):
         time.sleep(outage)
         redis.signal(signal.SIGCONT)
         phase["name"] = "redis up again"
-        time.sleep(max(0.0, published_at + lead + 1 - time.time()))
+        time.sleep(max(0.0, published_at + lead + 2 - time.time()))
         done.set()
         for thread in threads:
             thread.join()
@@ -423,6 +471,7 @@ def main():
     parser.add_argument("--redis-only", action="store_true", help="only the Redis-kill run (no wrk needed)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--hostile-only", action="store_true", help="only the render and redline worst cases")
+    parser.add_argument("--proxy", choices=["nginx"], help="also measure the pages through deploy/nginx.conf")
     args = parser.parse_args()
     # Turn SIGTERM into an exit, so the servers started below are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -460,7 +509,7 @@ def main():
         ("comparison", f"/en/terms-of-service/compare/{latest - 1}/{latest}/"),
         ("API", "/api/documents/terms-of-service/"),
     ]
-    results = []
+    results, proxied = [], []
     with Server(env, port) as server:
         for label, path in targets:
             try:
@@ -468,6 +517,12 @@ def main():
             except urllib.error.HTTPError as exc:
                 sys.exit(f"bench: {path} answered {exc.code}")
             results.append((label, path, wrk(base + path, connections=args.connections, duration=args.duration)))
+        if args.proxy == "nginx":
+            with NginxFront(workdir, upstream=f"127.0.0.1:{port}") as front:
+                for label, path in targets:
+                    urllib.request.urlopen(front.base + path)  # fill nginx's cache
+                    measured = wrk(front.base + path, connections=args.connections, duration=args.duration)
+                    proxied.append((f"nginx: {label}", path, measured))
 
         print(f"bench: load run, 64 connections for {args.load_duration}s with a publish half-way ...", flush=True)
         sampler = MemorySampler(server)
@@ -506,6 +561,17 @@ def main():
         print(
             f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / base_rps:.2f} | {r['non_2xx']} |"
         )
+    if proxied:
+        print()
+        print("Through nginx (deploy/nginx.conf), against a static file of the same size from the same nginx:")
+        print()
+        print("| page | requests/s | p50 ms | p99 ms | × nginx static | non-2xx |")
+        print("|---|---:|---:|---:|---:|---:|")
+        nginx_rps = proxied[0][2]["rps"]
+        for label, _path, r in proxied:
+            print(
+                f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / nginx_rps:.2f} | {r['non_2xx']} |"
+            )
     print()
     print(
         f"Load run: {load['requests']} requests in {args.load_duration}s at 64 connections "
