@@ -182,6 +182,31 @@ print(json.dumps(result))
 """
 
 
+LOGIN = r"""
+import statistics, time, django
+django.setup()
+from django.contrib.auth.hashers import check_password, make_password
+encoded = make_password("correct horse battery staple")  # the first hasher in PASSWORD_HASHERS
+times = []
+for _ in range(7):
+    start = time.perf_counter()
+    assert check_password("correct horse battery staple", encoded)
+    times.append((time.perf_counter() - start) * 1000)
+print(encoded.split("$")[0], statistics.median(times), max(times))
+"""
+
+
+def login_cost(env):
+    """The password check of one staff login with the production hasher (ms), in-process."""
+    algorithm, median, slowest = run_python(LOGIN, env).split()
+    print()
+    print(
+        f"Staff login password check ({algorithm}, Django's defaults): median {float(median):.0f} ms, "
+        f"slowest of 7 {float(slowest):.0f} ms (target: under 300 ms)."
+    )
+    return float(median)
+
+
 def hostile_inputs(env):
     """Slowest render and redline over hostile and very long texts, in-process (ms)."""
     result = json.loads(run_python(HOSTILE, env))
@@ -478,6 +503,7 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="sigma-bench-"))
     env = django_env(workdir / "bench.sqlite3")
     hostile = hostile_inputs(env)
+    login_cost(env)
     if args.hostile_only:
         return
     if not shutil.which("wrk") and not args.redis_only:
