@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from legal.publishing import withdraw_version
-from tests.conftest import START, make_version, run_django, site_time
+from tests.conftest import START, make_version, run_django, site_time, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -117,10 +117,20 @@ def test_text_responses_are_compressed(client, terms):
     assert again.status_code == 304
 
 
-def test_drafts_never_leak_through_the_cache(client, terms):
-    client.get("/vi/terms-of-service/versions/2/")
-    make_version(terms.document, effective_at=START + timedelta(days=40), publish=False)
-    assert client.get("/vi/terms-of-service/versions/2/").status_code == 404
+def test_a_publish_retires_cached_pages_and_a_draft_does_not_reach_them(
+    client, terms, django_capture_on_commit_callbacks
+):
+    """A warm page is rendered again after a publish (the generation moves); a saved draft changes nothing."""
+    warm = client.get("/en/terms-of-service/").content
+    assert client.get("/en/terms-of-service/").content == warm  # served from the cache
+    make_version(terms.document, effective_at=START + timedelta(days=40), body_en=terms.body_en + "\nDRAFT ONLY.\n",
+                 publish=False)  # fmt: skip
+    after_draft = client.get("/en/terms-of-service/").content
+    assert after_draft == warm and b"DRAFT ONLY" not in after_draft
+    with django_capture_on_commit_callbacks(execute=True):
+        make_version(terms.document, effective_at=START + timedelta(days=40))
+    page = text_of(client.get("/en/terms-of-service/"))
+    assert "A new version takes effect on 3 January 2027." in page
 
 
 def test_healthz_ok(client):
