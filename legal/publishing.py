@@ -232,12 +232,19 @@ def publish_problems(version, *, at=None):
         elif version.effective_at < at:
             problems.append(_("The effective date is in the past."))
         elif version.effective_at < at + lead_time():
+            lead, date = settings.PUBLISH_LEAD_SECONDS, _when(at + lead_time())
             problems.append(
                 _(
                     "A version takes effect at the earliest %(minutes)s minutes after it is published, that is on or "
                     "after %(date)s. Choose a later time."
                 )
-                % {"minutes": settings.PUBLISH_LEAD_SECONDS // 60 or 1, "date": _when(at + lead_time())}
+                % {"minutes": lead // 60, "date": date}
+                if lead % 60 == 0
+                else _(
+                    "A version takes effect at the earliest %(seconds)s seconds after it is published, that is on or "
+                    "after %(date)s. Choose a later time."
+                )
+                % {"seconds": lead, "date": date}
             )
         elif version.change_kind == DocumentVersion.ChangeKind.MATERIAL:
             earliest = start + timedelta(days=version.document.notice_period_days)
