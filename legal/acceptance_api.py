@@ -157,7 +157,8 @@ def parse_acceptance(data):
                 parsed = None
         if parsed is None or parsed.utcoffset() is None:
             raise InvalidField(
-                "accepted_at", "'accepted_at' must be an ISO 8601 date and time with an offset, such as 2026-11-27T10:00:00+07:00."
+                "accepted_at",
+                "'accepted_at' must be an ISO 8601 date and time with an offset, such as 2026-11-27T10:00:00+07:00.",
             )
         accepted_at = parsed
     sha256 = data.get("sha256")
@@ -231,7 +232,9 @@ class AcceptanceStatusView(ProductAPIView):
             try:
                 at, _day = parse_instant(request.GET["at"])
             except InvalidInstant:
-                return error(400, "invalid_at", "'at' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00.")
+                return error(
+                    400, "invalid_at", "'at' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00."
+                )
         status = acceptance_status(document, account, at)
         urls = history_urls(document)
         return json_answer(
@@ -272,7 +275,11 @@ class ExportAcceptancesView(ProductAPIView):
             try:
                 since, _day = parse_instant(request.GET["since"])
             except InvalidInstant:
-                return error(400, "invalid_since", "'since' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00.")
+                return error(
+                    400,
+                    "invalid_since",
+                    "'since' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00.",
+                )
         after = request.GET.get("after", "0")
         if not (after.isascii() and after.isdigit() and len(after) < 19):
             return error(400, "invalid_after", "'after' must be the id of the last record of the previous page.")

@@ -82,13 +82,20 @@ def authenticate(request, scope):
         logger.warning("product token refused: unknown token (%s %s)", request.method, request.path)
         return None, Refusal(401, "invalid_token", "The token is not valid.")
     if credential.is_revoked:
-        logger.warning("product token refused: %s's credential is revoked (%s %s)", credential.name, request.method, request.path)
+        logger.warning(
+            "product token refused: %s's credential is revoked (%s %s)", credential.name, request.method, request.path
+        )
         return None, Refusal(401, "invalid_token", "The token has been revoked.")
     if not credential.allows(scope):
-        logger.warning("product token refused: %s lacks %s (%s %s)", credential.name, scope, request.method, request.path)
+        logger.warning(
+            "product token refused: %s lacks %s (%s %s)", credential.name, scope, request.method, request.path
+        )
         return None, Refusal(403, "insufficient_scope", f"The token lacks the scope {scope!r}.")
     now = clock.now()
-    if credential.last_used_at is None or (now - credential.last_used_at).total_seconds() >= LAST_USED_RESOLUTION_SECONDS:
+    if (
+        credential.last_used_at is None
+        or (now - credential.last_used_at).total_seconds() >= LAST_USED_RESOLUTION_SECONDS
+    ):
         ProductCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
         credential.last_used_at = now
     logger.info("product %s: %s %s", credential.name, request.method, request.path)

@@ -19,7 +19,9 @@ urlpatterns += i18n_patterns(path("", include("legal.urls")), prefix_default_lan
 urlpatterns += [
     path("api/documents/<slug:slug>/", api.DocumentAPIView.as_view(), name="api-document"),
     # For Sigma.video's products, with a bearer token (legal/acceptance_api.py).
-    path("api/documents/<slug:slug>/acceptances/", acceptance_api.RecordAcceptanceView.as_view(), name="api-acceptances"),
+    path(
+        "api/documents/<slug:slug>/acceptances/", acceptance_api.RecordAcceptanceView.as_view(), name="api-acceptances"
+    ),
     path(
         "api/documents/<slug:slug>/acceptances/export",
         acceptance_api.ExportAcceptancesView.as_view(),

@@ -203,7 +203,9 @@ def test_withdrawn_unknown_and_superseded_versions_are_refused(client, terms, to
 
 def test_accepted_at_is_not_in_the_future_nor_before_publication(client, terms, token):
     body = {"account": "a", "version": 1, "language": "vi"}
-    assert_error(post(client, token, {**body, "accepted_at": "2026-11-24T12:01:01+07:00"}), 422, "accepted_at_in_future")
+    assert_error(
+        post(client, token, {**body, "accepted_at": "2026-11-24T12:01:01+07:00"}), 422, "accepted_at_in_future"
+    )
     assert_error(post(client, token, {**body, "accepted_at": "2020-01-01T00:00:00+07:00"}), 422, "not_yet_published")
     assert_error(post(client, token, {**body, "accepted_at": "2026-11-24T10:00:00"}), 400, "invalid_field")
     assert_error(post(client, token, {**body, "accepted_at": "2026-13-01T10:00:00Z"}), 400, "invalid_field")
@@ -488,9 +490,7 @@ def test_concurrent_duplicate_submissions_make_one_record(terms):
     def submit():
         try:
             barrier.wait(timeout=30)
-            statuses.append(
-                post(Client(), secret, {"account": "racer", "version": 1, "language": "vi"}).status_code
-            )
+            statuses.append(post(Client(), secret, {"account": "racer", "version": 1, "language": "vi"}).status_code)
         finally:
             connection.close()
 
