@@ -8,6 +8,7 @@ are private (`Cache-Control: no-store`); errors have the shape of the rest of th
 """
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -20,6 +21,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from . import clock
 from .acceptance_records import AcceptanceRefused, acceptance_status, record_acceptance
 from .acceptances import Acceptance, Scope
 from .api import InvalidInstant, _iso, history_urls, parse_instant
@@ -153,7 +155,9 @@ def parse_acceptance(data):
         if isinstance(accepted_at, str) and len(accepted_at) <= 64:
             try:
                 parsed = parse_datetime(accepted_at)
-            except ValueError:
+                if parsed is not None and parsed.utcoffset() is not None:
+                    parsed.astimezone(datetime.UTC)  # year 1 with a positive offset has no UTC instant
+            except (ValueError, OverflowError):
                 parsed = None
         if parsed is None or parsed.utcoffset() is None:
             raise InvalidField(
@@ -273,13 +277,15 @@ class ExportAcceptancesView(ProductAPIView):
         since = None
         if "since" in request.GET:
             try:
-                since, _day = parse_instant(request.GET["since"])
+                since, day = parse_instant(request.GET["since"])
             except InvalidInstant:
                 return error(
                     400,
                     "invalid_since",
                     "'since' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00.",
                 )
+            if day is not None:  # a date alone: from the start of that day, site time
+                since = clock.day_span(day)[0]
         after = request.GET.get("after", "0")
         if not (after.isascii() and after.isdigit() and len(after) < 19):
             return error(400, "invalid_after", "'after' must be the id of the last record of the previous page.")

@@ -392,6 +392,8 @@ def test_export_streams_json_lines_since_an_instant(client, terms, token, clock)
     assert [line["account"] for line in lines] == ["late"]
     assert lines[0]["text_sha256"] == terms.body_sha256_vi
     assert "Link" not in response
+    whole_day = client.get(EXPORT, {"since": "2026-11-24"}, **bearer(token))
+    assert [json.loads(line)["account"] for line in _body(whole_day).splitlines()] == ["early", "late"]
 
 
 def test_export_as_csv_never_holds_a_formula(client, terms, token):
@@ -501,3 +503,25 @@ def test_concurrent_duplicate_submissions_make_one_record(terms):
         thread.join(timeout=60)
     assert sorted(statuses) == [200] * 5 + [201]
     assert Acceptance.objects.filter(account="racer").count() == 1
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01", "9999-12-31", "2026-02-30", "2026-11-24T25:00:00+07:00"])
+def test_instants_at_the_calendar_edges_are_400_not_500(client, terms, token, instant):
+    assert_error(client.get(EXPORT, {"since": instant}, **bearer(token)), 400, "invalid_since")
+    assert_error(client.get(f"{BASE}acct/", {"at": instant}, **bearer(token)), 400, "invalid_at")
+    body = {"account": "a", "version": 1, "language": "vi", "accepted_at": instant}
+    assert_error(post(client, token, body), 400, "invalid_field")
+
+
+@pytest.mark.parametrize(
+    ("instant", "status", "code"),
+    [
+        ("0001-01-01T00:00:00+07:00", 400, "invalid_field"),
+        ("0001-01-01T00:00:00-07:00", 422, "not_yet_published"),
+        ("9999-12-31T23:59:59-07:00", 400, "invalid_field"),
+        ("9999-12-31T00:00:00+07:00", 422, "accepted_at_in_future"),
+    ],
+)
+def test_accepted_at_at_the_calendar_edges_is_refused_cleanly(client, terms, token, instant, status, code):
+    body = {"account": "a", "version": 1, "language": "vi", "accepted_at": instant}
+    assert_error(post(client, token, body), status, code)
