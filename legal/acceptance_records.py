@@ -121,6 +121,7 @@ def acceptance_status(document: Document, account: str, at: datetime.datetime | 
     accepted = (
         Acceptance.objects.of_account(document, account)
         .filter(version__in=DocumentVersion.objects.published(), accepted_at__lte=at)
+        .select_related("document")
         .order_by("-version_number", "recorded_at")
         .first()
     )
