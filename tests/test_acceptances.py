@@ -273,6 +273,15 @@ def test_the_append_only_triggers_are_installed(db):
     assert acceptance_triggers.installed(connection) == set(acceptance_triggers.TRIGGERS[connection.vendor])
 
 
+@pytest.mark.django_db(transaction=True)
+def test_migrate_puts_lost_triggers_back():
+    """The post_migrate handler legal/apps.py connects reinstalls them (SQLite drops them on table rebuilds)."""
+    acceptance_triggers.remove(connection)
+    assert acceptance_triggers.installed(connection) == set()
+    call_command("migrate", verbosity=0)
+    assert acceptance_triggers.installed(connection) == set(acceptance_triggers.TRIGGERS[connection.vendor])
+
+
 @pytest.mark.parametrize(
     "statement",
     [
