@@ -11,6 +11,7 @@ class LegalConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import acceptance_triggers
         from .caching import bump_generation
         from .db_triggers import reinstall_after_migrate
         from .signals import versions_changed
@@ -18,6 +19,9 @@ class LegalConfig(AppConfig):
         versions_changed.connect(bump_generation, dispatch_uid="legal.caching.bump_generation")
         # SQLite drops triggers when a migration rebuilds the table: put them back every time.
         post_migrate.connect(reinstall_after_migrate, sender=self, dispatch_uid="legal.db_triggers.reinstall")
+        post_migrate.connect(
+            acceptance_triggers.reinstall_after_migrate, sender=self, dispatch_uid="legal.acceptance_triggers.reinstall"
+        )
 
         from django.contrib import admin
 

@@ -7,7 +7,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from legal import api, health, views
+from legal import acceptance_api, api, health, views
 from legal.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
@@ -18,6 +18,20 @@ urlpatterns = [
 urlpatterns += i18n_patterns(path("", include("legal.urls")), prefix_default_language=True)
 urlpatterns += [
     path("api/documents/<slug:slug>/", api.DocumentAPIView.as_view(), name="api-document"),
+    # For Sigma.video's products, with a bearer token (legal/acceptance_api.py).
+    path(
+        "api/documents/<slug:slug>/acceptances/", acceptance_api.RecordAcceptanceView.as_view(), name="api-acceptances"
+    ),
+    path(
+        "api/documents/<slug:slug>/acceptances/export",
+        acceptance_api.ExportAcceptancesView.as_view(),
+        name="api-acceptances-export",
+    ),
+    path(
+        "api/documents/<slug:slug>/acceptances/<str:account>/",
+        acceptance_api.AcceptanceStatusView.as_view(),
+        name="api-acceptance-status",
+    ),
     path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", require_safe(robots_txt), name="robots"),
     # The catch-all redirect comes last.

@@ -1,0 +1,102 @@
+"""Database triggers that make acceptance records append-only, on SQLite and PostgreSQL.
+
+An acceptance is evidence: once written it is never updated or deleted, whatever code runs
+(a raw statement, a QuerySet `update()`, a shell session). On PostgreSQL a TRUNCATE is
+refused too while the table holds records, except for the role that owns the table
+(migrations and the test suite's flushes), as for document versions (`legal.db_triggers`).
+
+The migration that created the table froze its own copy of this SQL; a `post_migrate`
+handler installs the current one after every `migrate`, since SQLite drops a table's
+triggers whenever Django rebuilds it.
+"""
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.recorder import MigrationRecorder
+
+TABLE = "legal_acceptance"
+INSTALLED_BY = ("legal", "0009_acceptance_records")
+TRIGGERS = {
+    "sqlite": ["legal_acceptance_unchanged", "legal_acceptance_undeletable"],
+    "postgresql": ["legal_acceptance_append_only", "legal_acceptance_no_truncate"],
+}
+CHANGE_MESSAGE = "acceptance records are append-only and cannot be changed"
+DELETE_MESSAGE = "acceptance records are append-only and cannot be deleted"
+TRUNCATE_MESSAGE = "acceptance records are append-only and cannot be truncated"
+
+
+def statements(vendor):
+    """The SQL that installs the triggers on `vendor`, or [] where there are none."""
+    if vendor == "sqlite":
+        return [
+            "DROP TRIGGER IF EXISTS legal_acceptance_unchanged",
+            f"CREATE TRIGGER legal_acceptance_unchanged BEFORE UPDATE ON {TABLE} FOR EACH ROW "
+            f"BEGIN SELECT RAISE(ABORT, '{CHANGE_MESSAGE}'); END",
+            "DROP TRIGGER IF EXISTS legal_acceptance_undeletable",
+            f"CREATE TRIGGER legal_acceptance_undeletable BEFORE DELETE ON {TABLE} FOR EACH ROW "
+            f"BEGIN SELECT RAISE(ABORT, '{DELETE_MESSAGE}'); END",
+        ]
+    if vendor == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION legal_acceptance_refuse_change() RETURNS trigger AS $$
+                BEGIN
+                    IF TG_OP = 'DELETE' THEN RAISE EXCEPTION '{DELETE_MESSAGE}'; END IF;
+                    RAISE EXCEPTION '{CHANGE_MESSAGE}';
+                END $$ LANGUAGE plpgsql""",
+            f"""CREATE OR REPLACE FUNCTION legal_acceptance_refuse_truncate() RETURNS trigger AS $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM {TABLE})
+                       AND NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+                        RAISE EXCEPTION '{TRUNCATE_MESSAGE}';
+                    END IF;
+                    RETURN NULL;
+                END $$ LANGUAGE plpgsql""",
+            f"DROP TRIGGER IF EXISTS legal_acceptance_append_only ON {TABLE}",
+            f"""CREATE TRIGGER legal_acceptance_append_only BEFORE UPDATE OR DELETE ON {TABLE}
+                FOR EACH ROW EXECUTE FUNCTION legal_acceptance_refuse_change()""",
+            f"DROP TRIGGER IF EXISTS legal_acceptance_no_truncate ON {TABLE}",
+            f"""CREATE TRIGGER legal_acceptance_no_truncate BEFORE TRUNCATE ON {TABLE}
+                FOR EACH STATEMENT EXECUTE FUNCTION legal_acceptance_refuse_truncate()""",
+        ]
+    return []
+
+
+def removal_statements(vendor):
+    if vendor == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS["sqlite"]]
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {name} ON {TABLE}" for name in TRIGGERS["postgresql"]] + [
+            "DROP FUNCTION IF EXISTS legal_acceptance_refuse_change()",
+            "DROP FUNCTION IF EXISTS legal_acceptance_refuse_truncate()",
+        ]
+    return []
+
+
+def install(connection):
+    with connection.cursor() as cursor:
+        for statement in statements(connection.vendor):
+            cursor.execute(statement)
+
+
+def remove(connection):
+    with connection.cursor() as cursor:
+        for statement in removal_statements(connection.vendor):
+            cursor.execute(statement)
+
+
+def installed(connection):
+    """Names of the append-only triggers present in the database."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE])
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [TABLE])
+        else:
+            return set()
+        return {row[0] for row in cursor.fetchall()}
+
+
+def reinstall_after_migrate(sender, *, using=DEFAULT_DB_ALIAS, **kwargs):
+    """`post_migrate` handler: put the triggers back once the table's migration is applied."""
+    connection = connections[using]
+    if INSTALLED_BY in MigrationRecorder(connection).applied_migrations():
+        install(connection)

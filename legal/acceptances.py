@@ -1,0 +1,116 @@
+"""Acceptance records: which customer account of which Sigma.video product accepted which text.
+
+The models only. Products authenticate with a `ProductCredential` (`legal.product_auth`);
+recording and the re-acceptance rule live in `legal.acceptance_records`; the database
+triggers that keep `Acceptance` append-only in `legal.acceptance_triggers`. `legal.models`
+imports this module so the models belong to the app; foreign keys name their targets as
+strings so this module never imports `legal.models` back.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from . import clock
+
+
+class Scope(models.TextChoices):
+    WRITE = "acceptances:write", _("Record acceptances")
+    READ = "acceptances:read", _("Read acceptances and who must accept again")
+    EXPORT = "acceptances:export", _("Export acceptances")
+
+
+class ProductCredentialQuerySet(models.QuerySet):
+    def usable(self):
+        """Credentials that still authenticate: not revoked."""
+        return self.filter(revoked_at__isnull=True)
+
+
+class ProductCredential(models.Model):
+    """A bearer token of one product. Only the SHA-256 of the secret is kept."""
+
+    name = models.CharField(
+        _("product"), max_length=100, unique=True, help_text=_("The product that uses it, e.g. Media VOD.")
+    )
+    scopes = models.JSONField(_("scopes"), default=list)
+    token_sha256 = models.CharField(_("SHA-256 of the secret"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("created by"),
+    )  # fmt: skip
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    objects = ProductCredentialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product credential")
+        verbose_name_plural = _("product credentials")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+    def allows(self, scope):
+        return scope in self.scopes
+
+
+class AcceptanceQuerySet(models.QuerySet):
+    def of_account(self, document, account):
+        return self.filter(document=document, account=account)
+
+    def recorded_since(self, since):
+        return self.filter(recorded_at__gte=since) if since is not None else self
+
+
+class Acceptance(models.Model):
+    """One account's acceptance of one published version: append-only (database triggers)."""
+
+    class Method(models.TextChoices):
+        CLICKWRAP = "clickwrap", _("Clicked to accept")
+        BROWSEWRAP = "browsewrap", _("Shown while browsing")
+        CONTINUED_USE = "continued-use", _("Continued use after notice")
+
+    document = models.ForeignKey(
+        "legal.Document", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("document")
+    )
+    version = models.ForeignKey(
+        "legal.DocumentVersion", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("version")
+    )
+    version_number = models.PositiveIntegerField(_("version number"))
+    account = models.CharField(_("account"), max_length=128)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    text_sha256 = models.CharField(_("SHA-256 of the text accepted"), max_length=64)
+    method = models.CharField(_("how it was accepted"), max_length=16, choices=Method.choices)
+    accepted_at = models.DateTimeField(_("accepted at"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=clock.now)
+    credential = models.ForeignKey(
+        ProductCredential, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("recorded by")
+    )
+    product = models.CharField(_("product"), max_length=100)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+
+    objects = AcceptanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("acceptance")
+        verbose_name_plural = _("acceptances")
+        constraints = [
+            # An account accepts a version once: a repeated submission finds the first record.
+            models.UniqueConstraint(fields=["version", "account"], name="acceptance_once_per_version"),
+            models.CheckConstraint(condition=~Q(account=""), name="acceptance_has_account"),
+        ]
+        indexes = [
+            models.Index(fields=["document", "account", "version_number"], name="acceptance_by_account"),
+            models.Index(fields=["document", "recorded_at", "id"], name="acceptance_export"),
+        ]
+
+    def __str__(self):
+        return _("%(account)s accepted %(version)s") % {"account": self.account, "version": self.version}
