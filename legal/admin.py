@@ -375,7 +375,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             "page": "preview",
             "language": language,
         }
-        context.update(version_text_context(version, current))
+        context.update(version_text_context(version))
         context["is_superseded"] = False
         return context
 

@@ -80,7 +80,7 @@ class ReaderPage(TemplateView):
         return context
 
 
-def version_text_context(version, current):
+def version_text_context(version):
     """What a page shows of one version's text in the active language (also the admin preview)."""
     language = get_language()
     shown, title, body_html, sections = version.text_for(language)
@@ -131,7 +131,7 @@ class DocumentView(ReaderPage):
         context = super().get_context_data(**kwargs)
         if context["current"] is None:
             raise Http404
-        context.update(version_text_context(context["current"], context["current"]))
+        context.update(version_text_context(context["current"]))
         context["page"] = "document"
         return context
 
@@ -169,7 +169,7 @@ class VersionView(WithdrawnAnswer, ReaderPage):
             raise Http404
         if version.is_withdrawn:
             return self.gone_context(context, version)
-        context.update(version_text_context(version, context["current"]))
+        context.update(version_text_context(version))
         context["page"] = "version"
         context["previous_number"], context["next_number"] = version.neighbour_numbers()
         context["day"] = day_context(self.request, version)
