@@ -97,8 +97,10 @@ class RequestIdFilter(logging.Filter):
     """Add `request_id` and `path` to every log record."""
 
     def filter(self, record):
-        record.request_id = _request_id.get()
         request = getattr(record, "request", None)
+        # django.request logs a 4xx/5xx after the middleware chain has returned, when the
+        # context variable is already reset: the request the record carries knows its id.
+        record.request_id = getattr(request, "id", None) or _request_id.get()
         record.path = getattr(request, "path", "-") if request is not None else "-"
         return True
 

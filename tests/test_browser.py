@@ -261,16 +261,26 @@ def test_keyboard_reaches_skip_link_first_and_permalinks_show_on_focus(new_page,
     expect(page).to_have_url(f"{site}/vi/terms-of-service/#1-cac-dinh-nghia")
 
 
+# The page background (--bg in static/legal/site.css) the reader's colour scheme selects.
+BACKGROUND = {"light": "rgb(255, 255, 255)", "dark": "rgb(18, 22, 28)"}
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshots_of_the_main_pages(new_page, second_version, scheme):
+def test_the_main_pages_take_the_readers_colour_scheme_and_fit_phone_and_desktop(new_page, second_version, scheme):
+    """Each main page answers 200 in the reader's scheme, no wider than the screen; screenshots are kept."""
     SCREENSHOTS.mkdir(exist_ok=True)
     for viewport in (PHONE, DESKTOP):
         page = new_page(viewport=viewport, color_scheme=scheme)
         for name, path in (("document-vi", "/vi/terms-of-service/"), ("document-en", "/en/terms-of-service/"),
                            ("history-vi", "/vi/terms-of-service/versions/"),
                            ("compare-en", "/en/terms-of-service/compare/1/2/")):  # fmt: skip
-            page.goto(path)
-            page.screenshot(path=SCREENSHOTS / f"{name}-{viewport['width']}-{scheme}.png", full_page=True)
+            response = page.goto(path)
+            where = f"{path} {viewport['width']}px {scheme}"
+            assert response.status == 200, where
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == BACKGROUND[scheme], where
+            assert fits_width(page), where
+            shot = page.screenshot(path=SCREENSHOTS / f"{name}-{viewport['width']}-{scheme}.png", full_page=True)
+            assert int.from_bytes(shot[16:20], "big") == viewport["width"], where  # the PNG's width
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -55,6 +55,27 @@ def test_every_page_is_well_formed_with_one_h1_and_its_language(client, terms, l
         assert links[("alternate", "x-default")] == f"http://testserver/vi/{path}"
 
 
+def test_the_contents_list_holds_the_h2_and_h3_sections_in_order(client, terms):
+    """The page's table of contents links every h2 and h3 section, and nothing deeper."""
+    body = "# {title}\n\n## One\n\nText.\n\n### One point one\n\nText.\n\n#### Detail\n\nText.\n\n## Two\n\nText.\n"
+    make_version(
+        terms.document,
+        body_vi=body.format(title="Điều khoản"),
+        body_en=body.format(title="Terms"),
+        effective_at=site_time(2026, 12, 1),
+    )
+    tree = parse(client.get("/en/terms-of-service/versions/2/"))
+    entries = [
+        (item.get("class"), item.find("a").get("href"), item.find("a").text)
+        for item in tree.findall(".//ol[@class='toc-list']/li")
+    ]
+    assert entries == [
+        ("toc-level-2", "#one", "One"),
+        ("toc-level-3", "#one-point-one", "One point one"),
+        ("toc-level-2", "#two", "Two"),
+    ]
+
+
 def test_current_page_in_vietnamese(client, terms):
     response = client.get("/vi/terms-of-service/")
     page = text_of(response)

@@ -121,10 +121,9 @@ def test_duplicate_and_reserved_headings_get_distinct_ids():
     assert rendered.section_ids == ["notes", "notes-2", "section-csrfmiddlewaretoken", "section-main"]
 
 
-def test_table_of_contents_holds_h2_and_h3():
-    rendered = render_markdown("## A\n\n### B\n\n#### C\n")
-    assert [(s.level, s.id) for s in rendered.toc] == [(2, "a"), (3, "b")]
-    assert [s.id for s in rendered.sections] == ["a", "b", "c"]
+def test_every_heading_below_the_title_is_a_section():
+    rendered = render_markdown("# T\n\n## A\n\n### B\n\n#### C\n")
+    assert [(s.level, s.id, s.text) for s in rendered.sections] == [(2, "a", "A"), (3, "b", "B"), (4, "c", "C")]
 
 
 def test_permalinks_are_added_with_the_given_label():
