@@ -147,9 +147,7 @@ class DocumentAPIView(View):
 
     def get(self, request, slug):
         # Warm answers come from caching.PageCacheMiddleware; a cold one costs one query.
-        generation = getattr(request, "page_cache_generation", None)
-        if generation is None:
-            _cached, generation = caching.get_page(request)
+        generation = request.page_cache_generation
         now = clock.now()
         listed = list(
             DocumentVersion.objects.listed()

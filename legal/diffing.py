@@ -152,13 +152,6 @@ class Redline:
     def has_changes(self):
         return any(section.changed for section in self.sections)
 
-    @property
-    def counts(self):
-        counts = {"added": 0, "removed": 0, "renamed": 0, "changed": 0, "unchanged": 0}
-        for section in self.sections:
-            counts[section.status] += 1
-        return counts
-
 
 class _StepBudget:
     """Stands in for diff-match-patch's deadline: counts Myers steps instead of seconds.

@@ -39,6 +39,7 @@ RESERVED_IDS = frozenset(
 LIST_ITEM = re.compile(r"^ {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]+\S")
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# The heading levels a page's table of contents lists.
 TOC_LEVELS = (2, 3)
 
 
@@ -190,10 +191,6 @@ class RenderedMarkdown:
     @property
     def section_ids(self):
         return [section.id for section in self.sections]
-
-    @property
-    def toc(self):
-        return [section for section in self.sections if section.level in TOC_LEVELS]
 
 
 def split_front_matter(text):

@@ -88,7 +88,8 @@ def sanitize_html(html, *, permalink_label=None, heading_ids=None):
     that accessible name. Without it the function is idempotent on its own output.
     `heading_ids`, when given, are the only heading ids kept (the renderer passes the ids
     it assigned); any heading id appears at most once either way.
-    A new Cleaner per call: bleach's Cleaner is not thread-safe (PITFALLS.md).
+    A new Cleaner per call: bleach's Cleaner is not thread-safe (it raised
+    IndexError under gunicorn's gthread workers).
     """
     filters = []
     if permalink_label is not None:

@@ -17,6 +17,7 @@ from django.views.generic.base import TemplateResponseMixin
 from . import caching, clock
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
+from .rendering import TOC_LEVELS
 
 
 @require_safe
@@ -40,10 +41,9 @@ class ReaderPage(TemplateView):
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
-        # Warm pages are answered by caching.PageCacheMiddleware before reaching here.
-        generation = getattr(request, "page_cache_generation", None)
-        if generation is None:
-            _cached, generation = caching.get_page(request)
+        # Warm pages are answered by caching.PageCacheMiddleware before reaching here; it
+        # read the generation this page is stored under before the page's data was read.
+        generation = request.page_cache_generation
         response = super().get(request, *args, **kwargs)
         response.render()
         context = response.context_data
@@ -90,7 +90,7 @@ def version_text_context(version):
         "is_fallback": shown != language,
         "version_title": title,
         "body_html": body_html,
-        "toc": [s for s in sections if s.level in (2, 3)],
+        "toc": [s for s in sections if s.level in TOC_LEVELS],
         "version_state": version.public_state(),
         "version_hashes": [
             (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
@@ -194,7 +194,7 @@ def day_context(request, version):
 class HistoryView(ReaderPage):
     """Every version of a document that was ever published, scheduled ones first.
 
-    Paged (HISTORY_PAGE_SIZE a page, `?page=N`) so a long history stays a small page. Each
+    Paged (`page_size` a page, `?page=N`) so a long history stays a small page. Each
     row carries the pk of the version in effect and the next switch, so a page knows both
     without a second query.
     """
