@@ -13,7 +13,6 @@ import io
 import json
 import re
 
-from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_datetime
@@ -25,6 +24,7 @@ from . import clock
 from .acceptance_records import AcceptanceRefused, acceptance_status, record_acceptance
 from .acceptances import Acceptance, Scope
 from .api import InvalidInstant, _iso, history_urls, parse_instant
+from .links import site_url
 from .models import Document, language_codes
 from .product_auth import authenticate
 
@@ -307,7 +307,7 @@ class ExportAcceptancesView(ProductAPIView):
         if len(last) == 2:
             query = request.GET.copy()
             query["after"] = str(last[0])
-            response["Link"] = f'<{settings.SITE_URL}{request.path}?{query.urlencode()}>; rel="next"'
+            response["Link"] = f'<{site_url(f"{request.path}?{query.urlencode()}")}>; rel="next"'
         add_never_cache_headers(response)
         return response
 

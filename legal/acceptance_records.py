@@ -111,13 +111,9 @@ class AcceptanceStatus:
     next_required: DocumentVersion | None  # the first scheduled version that will require acceptance
 
 
-# What the rule needs of a version: not its texts or renderings.
-_HEAVY = [f"{base}_{code}" for base in ("body", "body_html", "sections") for code in ("vi", "en")]
-
-
 def acceptance_status(document: Document, account: str, at: datetime.datetime | None = None) -> AcceptanceStatus:
     at = clock.now() if at is None else at
-    published = list(DocumentVersion.objects.published().filter(document=document).defer(*_HEAVY).order_by("number"))
+    published = list(DocumentVersion.objects.published().filter(document=document).without_texts().order_by("number"))
     accepted = (
         Acceptance.objects.of_account(document, account)
         .filter(version__in=DocumentVersion.objects.published(), accepted_at__lte=at)

@@ -11,10 +11,7 @@ import hashlib
 import json
 import re
 
-from django.conf import settings
 from django.http import HttpResponse
-from django.urls import reverse
-from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
@@ -22,7 +19,8 @@ from django.utils.timezone import is_naive, localtime, make_aware
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from . import caching, clock
+from . import caching, clock, paging
+from .links import absolute_url, site_url
 from .models import DocumentVersion, in_effect_among, language_codes, scheduled_among
 
 # A client may reuse an answer this long, or less when a scheduled version takes effect sooner.
@@ -65,11 +63,6 @@ def _iso(moment):
     return localtime(moment).isoformat() if moment else None
 
 
-def _absolute(language, name, **kwargs):
-    with translation.override(language):
-        return settings.SITE_URL + reverse(name, kwargs=kwargs)
-
-
 def version_json(version, history_urls):
     """One version; `history_urls` maps each language to the document's history URL.
 
@@ -103,13 +96,7 @@ def version_json(version, history_urls):
 
 
 def history_urls(document):
-    return {code: _absolute(code, "legal:history", slug=document.slug) for code in language_codes()}
-
-
-# What a version's JSON does not need: the texts and their renderings.
-HEAVY_FIELDS = ["body", "body_html", "sections"] + [
-    f"{base}_{code}" for base in ("body", "body_html", "sections") for code in ("vi", "en")
-]
+    return {code: absolute_url(code, "legal:history", slug=document.slug) for code in language_codes()}
 
 
 def document_json(document):
@@ -117,8 +104,8 @@ def document_json(document):
         "slug": document.slug,
         "authoritative_language": document.authoritative_language,
         "title": {code: getattr(document, f"title_{code}") for code in language_codes()},
-        "url": {code: _absolute(code, "legal:document", slug=document.slug) for code in language_codes()},
-        "feed": {code: _absolute(code, "legal:feed", slug=document.slug) for code in language_codes()},
+        "url": {code: absolute_url(code, "legal:document", slug=document.slug) for code in language_codes()},
+        "feed": {code: absolute_url(code, "legal:feed", slug=document.slug) for code in language_codes()},
     }
 
 
@@ -155,7 +142,7 @@ class DocumentAPIView(View):
             .with_public_state(now)
             .with_neighbours()
             .select_related("document")
-            .defer(*HEAVY_FIELDS)
+            .without_texts()
             .order_by("-number")
         )
         published = [version for version in listed if version.is_published]
@@ -194,10 +181,10 @@ class DocumentAPIView(View):
                     for stretch in DocumentVersion.objects.filter(document=document).day_stretches(day)
                 ]
         else:
-            page = request.GET.get("page", "1")
-            if not (page.isascii() and page.isdigit() and 0 < len(page) < 6 and int(page) > 0):
+            page = paging.page_number(request.GET.get("page", "1"))
+            if page is None:
                 return error_response(request, 400, "invalid_page", "'page' must be a whole number from 1.")
-            start = (int(page) - 1) * PAGE_SIZE
+            start = (page - 1) * PAGE_SIZE
             shown = listed[start : start + PAGE_SIZE]
             if not shown:
                 return error_response(request, 404, "no_such_page", f"There is no page {page} of versions.")
@@ -207,11 +194,9 @@ class DocumentAPIView(View):
                 "current": current and version_json(current, urls),
                 "scheduled": scheduled and version_json(scheduled, urls),
                 "versions": [version_json(version, urls) for version in shown],
-                "versions_page": int(page),
+                "versions_page": page,
                 "versions_next_page": (
-                    f"{settings.SITE_URL}{request.path}?page={int(page) + 1}"
-                    if start + PAGE_SIZE < len(listed)
-                    else None
+                    site_url(f"{request.path}?page={page + 1}") if start + PAGE_SIZE < len(listed) else None
                 ),
             }
         response = json_response(request, data)

@@ -24,7 +24,8 @@ from html.parser import HTMLParser
 
 from diff_match_patch import diff_match_patch
 
-HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+from .sanitizer import HEADING_TAGS as HEADINGS
+
 BLOCKS = {"p", "li", "td", "th", "pre", "blockquote"}
 # A word or a punctuation mark with the spaces after it: half as many tokens as words and
 # spaces apart, so half the work for the same edits.

@@ -91,14 +91,28 @@ def text_field_names():
     return [f"{base}_{code}" for base in ("title", "summary", "body") for code in language_codes()]
 
 
+def text_and_rendering_field_names():
+    """The bodies and their HTML and sections, in every language: what a list of versions leaves out."""
+    return [
+        name
+        for base in ("body", "body_html", "sections")
+        for name in (base, *(f"{base}_{code}" for code in language_codes()))
+    ]
+
+
 def rendered_field_names():
     """The columns `DocumentVersion.render()` derives from the bodies."""
     return [f"{base}_{code}" for base in ("body_html", "sections", "body_sha256") for code in language_codes()]
 
 
-def normalise_text(value):
+def normalise_text(value: str) -> str:
     """NFC with LF line endings: the one form in which text is stored and hashed."""
     return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def body_sha256(text: str) -> str:
+    """The stored hash of a Markdown body: hex SHA-256 of its UTF-8 bytes; '' for no text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
 
 
 def frozen_field_names():
@@ -222,6 +236,10 @@ class DocumentVersionQuerySet(models.QuerySet):
     def latest_published(self):
         """The published version with the highest number (in effect or scheduled)."""
         return self.published().order_by("-number").first()
+
+    def without_texts(self):
+        """Leave the bodies and their renderings unread: for lists and answers that show no text."""
+        return self.defer(*text_and_rendering_field_names())
 
     def with_neighbours(self):
         """Annotate `previous_number` and `next_number`: the neighbouring published numbers."""
@@ -430,7 +448,7 @@ class DocumentVersion(models.Model):
                 section_ids = rendered.section_ids
             setattr(self, f"body_html_{code}", rendered.html if text else "")
             setattr(self, f"sections_{code}", [[s.level, s.id, s.text] for s in rendered.sections])
-            setattr(self, f"body_sha256_{code}", hashlib.sha256(text.encode("utf-8")).hexdigest() if text else "")
+            setattr(self, f"body_sha256_{code}", body_sha256(text))
 
     # Reading ---------------------------------------------------------------------------
 

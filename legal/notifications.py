@@ -29,13 +29,14 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from . import clock
+from .links import absolute_url
+from .models import language_codes
 from .subscriptions import Notification, Subscription
 
 logger = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def _read_confirmation(token, slug):
     except (signing.BadSignature, ValueError):
         raise InvalidToken
     subscription = _subscription_for(payload, slug)
-    if payload.get("l") not in dict(settings.LANGUAGES):
+    if payload.get("l") not in language_codes():
         raise InvalidToken
     return subscription, payload
 
@@ -230,13 +231,8 @@ def unsubscribe(token):
 # Emails ----------------------------------------------------------------------------------
 
 
-def absolute_url(path):
-    return settings.SITE_URL + path
-
-
 def unsubscribe_url(subscription, language=None):
-    with translation.override(language or subscription.language):
-        return absolute_url(reverse("legal:unsubscribe", kwargs={"token": unsubscribe_token(subscription)}))
+    return absolute_url(language or subscription.language, "legal:unsubscribe", token=unsubscribe_token(subscription))
 
 
 def _format_when(moment):
@@ -287,21 +283,15 @@ def _confirmation_message(subscription, language):
     document = subscription.document
     with translation.override(language):
         title = document.title
-        path = reverse(
-            "legal:subscribe-confirm",
-            kwargs={"slug": document.slug, "token": confirmation_token(subscription, language)},
-        )
         subject = _("Confirm your subscription to changes of the %(title)s") % {"title": title}
         expires = _format_when(clock.now() + timedelta(seconds=settings.SUBSCRIPTION_CONFIRM_MAX_AGE))
-    context = {"title": title, "confirm_url": absolute_url(path), "expires": expires}
+    confirm_url = absolute_url(
+        language, "legal:subscribe-confirm", slug=document.slug, token=confirmation_token(subscription, language)
+    )
+    context = {"title": title, "confirm_url": confirm_url, "expires": expires}
     return _message(
         subject=subject, template="subscription_confirm", context=context, subscription=subscription, language=language
     )
-
-
-def _reverse_in(language, name, **kwargs):
-    with translation.override(language):
-        return reverse(name, kwargs=kwargs)
 
 
 def notice_message(notification, *, connection=None):
@@ -327,12 +317,10 @@ def notice_message(notification, *, connection=None):
         "version": version,
         "summary": getattr(version, f"summary_{language}") or getattr(version, f"summary_{authoritative}"),
         "effective": when,
-        "version_url": absolute_url(_reverse_in(language, "legal:version", slug=document.slug, number=version.number)),
+        "version_url": absolute_url(language, "legal:version", slug=document.slug, number=version.number),
         "previous": previous,
         "compare_url": (
-            absolute_url(
-                _reverse_in(language, "legal:compare", slug=document.slug, a=previous.number, b=version.number)
-            )
+            absolute_url(language, "legal:compare", slug=document.slug, a=previous.number, b=version.number)
             if previous
             else ""
         ),
@@ -366,10 +354,8 @@ def withdrawal_message(notification, *, connection=None):
             "reason": version.withdrawal_reason,
             "reissue": version.withdrawal_reissue_planned,
             "current": current,
-            "version_url": absolute_url(
-                _reverse_in(language, "legal:version", slug=document.slug, number=version.number)
-            ),
-            "document_url": absolute_url(_reverse_in(language, "legal:document", slug=document.slug)),
+            "version_url": absolute_url(language, "legal:version", slug=document.slug, number=version.number),
+            "document_url": absolute_url(language, "legal:document", slug=document.slug),
         }
     return _message(
         subject=subject,

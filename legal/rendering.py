@@ -19,7 +19,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from django.utils.text import slugify
 
-from .sanitizer import ID_PATTERN, sanitize_html
+from .sanitizer import HEADING_TAGS, ID_PATTERN, sanitize_html
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
@@ -38,7 +38,6 @@ RESERVED_IDS = frozenset(
 
 LIST_ITEM = re.compile(r"^ {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]+\S")
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
-HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # The heading levels a page's table of contents lists.
 TOC_LEVELS = (2, 3)
 

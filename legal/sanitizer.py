@@ -10,9 +10,12 @@ import re
 import bleach
 from bleach.html5lib_shim import Filter
 
-ALLOWED_TAGS = frozenset(
+# The HTML heading tags: the renderer, the sanitiser and the redline all read headings by these.
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Headings that get a "link to this section" anchor.
+PERMALINK_TAGS = frozenset({"h2", "h3", "h4"})
+ALLOWED_TAGS = HEADING_TAGS | frozenset(
     {
-        "h1", "h2", "h3", "h4", "h5", "h6",
         "p", "br", "hr",
         "ul", "ol", "li",
         "table", "thead", "tbody", "tr", "th", "td",
@@ -21,7 +24,6 @@ ALLOWED_TAGS = frozenset(
     }
 )  # fmt: skip
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
-HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # Heading ids are the only author-influenced attribute besides link targets and
 # abbreviation titles; they must be plain slugs the renderer itself produced.
@@ -40,7 +42,7 @@ def _attribute_policy(heading_ids):
     seen_ids = set()
 
     def allow(tag, name, value):
-        if tag in HEADINGS:
+        if tag in HEADING_TAGS:
             if name != "id" or not ID_PATTERN.match(value) or value in seen_ids:
                 return False
             if allowed_ids is not None and value not in allowed_ids:
@@ -68,9 +70,9 @@ class _HeadingPermalinks(Filter):
     def __iter__(self):
         heading_id = None
         for token in super().__iter__():
-            if token["type"] == "StartTag" and token["name"] in {"h2", "h3", "h4"}:
+            if token["type"] == "StartTag" and token["name"] in PERMALINK_TAGS:
                 heading_id = dict(token["data"]).get((None, "id"))
-            elif token["type"] == "EndTag" and token["name"] in {"h2", "h3", "h4"} and heading_id:
+            elif token["type"] == "EndTag" and token["name"] in PERMALINK_TAGS and heading_id:
                 data = {(None, "class"): "permalink", (None, "href"): f"#{heading_id}"}
                 if self.label:
                     data[(None, "aria-label")] = self.label

@@ -5,7 +5,6 @@ document pages themselves only hold a plain GET form that leads here, so they st
 cacheable by a shared cache or CDN.
 """
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,7 +19,7 @@ from sigma_terms.security import client_ip
 
 from . import notifications
 from .forms import SubscribeForm
-from .models import Document, DocumentVersion
+from .models import Document, DocumentVersion, language_codes
 
 
 def invalid_link(request, error, document=None):
@@ -45,7 +44,7 @@ class SubscribeView(FormView):
         language = self.request.GET.get("language")
         return {
             "email": self.request.GET.get("email", "")[:254],
-            "language": language if language in dict(settings.LANGUAGES) else get_language(),
+            "language": language if language in language_codes() else get_language(),
         }
 
     def get_form_kwargs(self):

@@ -7,11 +7,10 @@ its own clock are checked afterwards here, as the database cannot see that clock
 """
 
 import copy
-import hashlib
 from dataclasses import dataclass, field
 
 from . import db_triggers
-from .models import DocumentVersion, language_codes
+from .models import DocumentVersion, body_sha256, language_codes
 
 
 @dataclass
@@ -28,7 +27,7 @@ def _text_problems(version, name):
     for code in language_codes():
         text = getattr(version, f"body_{code}") or ""
         stored = getattr(version, f"body_sha256_{code}") or ""
-        actual = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+        actual = body_sha256(text)
         if actual != stored:
             problems.append(f"{name} {code}: stored {stored or '-'}, text {actual or '-'}")
         for column in (f"body_html_{code}", f"sections_{code}"):

@@ -3,7 +3,6 @@
 import datetime
 import re
 
-from django.conf import settings
 from django.db.models import Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -14,8 +13,8 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import caching, clock
-from .models import Document, DocumentVersion, in_effect_among, scheduled_among
+from . import caching, clock, paging
+from .models import Document, DocumentVersion, in_effect_among, language_codes, scheduled_among
 from .redlines import redline_for
 from .rendering import TOC_LEVELS
 
@@ -94,7 +93,7 @@ def version_text_context(version):
         "version_state": version.public_state(),
         "version_hashes": [
             (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
-            for code in settings.MODELTRANSLATION_LANGUAGES
+            for code in language_codes()
             if getattr(version, f"body_sha256_{code}")
         ],
     }
@@ -203,19 +202,17 @@ class HistoryView(ReaderPage):
     page_size = 50
 
     def page_number(self):
-        raw = self.request.GET.get("page", "1")
-        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0):
+        number = paging.page_number(self.request.GET.get("page", "1"))
+        if number is None:
             raise Http404
-        return int(raw)
+        return number
 
     def get_versions(self, slug, at):
-        heavy = ("body", "body_html", "sections")
-        deferred = [f"{base}_{code}" for base in heavy for code in settings.MODELTRANSLATION_LANGUAGES]
         of_document = DocumentVersion.objects.filter(document__slug=slug)
         rows = (
             _versions_of(slug, at)
             .listed()
-            .defer(*heavy, *deferred)
+            .without_texts()
             .annotate(
                 current_pk=Subquery(of_document.in_effect(at).values("pk")),
                 next_switch=Subquery(of_document.scheduled(at).values("effective_at")[:1]),
@@ -330,7 +327,7 @@ def version_text(request, slug, number, language):
 
     Withdrawn versions too: their text is part of the record.
     """
-    if language not in dict(settings.LANGUAGES):
+    if language not in language_codes():
         raise Http404
     version = (
         DocumentVersion.objects.listed().filter(document__slug=slug, number=number).only(f"body_{language}").first()

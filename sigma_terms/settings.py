@@ -180,8 +180,9 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True
 
 # Legal text never falls back silently to another language: the page says so instead.
-MODELTRANSLATION_DEFAULT_LANGUAGE = "vi"
-MODELTRANSLATION_LANGUAGES = ("vi", "en")
+# The languages are LANGUAGES: code reads them through legal.models.language_codes().
+MODELTRANSLATION_DEFAULT_LANGUAGE = LANGUAGE_CODE
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
 MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ()}
 
 STATIC_URL = "static/"
