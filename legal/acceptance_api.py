@@ -8,14 +8,12 @@ are private (`Cache-Control: no-store`); errors have the shape of the rest of th
 """
 
 import csv
-import datetime
 import io
 import json
 import re
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.cache import add_never_cache_headers
-from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -151,15 +149,11 @@ def parse_acceptance(data):
         raise InvalidField("method", f"'method' must be one of {', '.join(Acceptance.Method.values)}.")
     accepted_at = data.get("accepted_at")
     if accepted_at is not None:
-        parsed = None
-        if isinstance(accepted_at, str) and len(accepted_at) <= 64:
-            try:
-                parsed = parse_datetime(accepted_at)
-                if parsed is not None and parsed.utcoffset() is not None:
-                    parsed.astimezone(datetime.UTC)  # year 1 with a positive offset has no UTC instant
-            except (ValueError, OverflowError):
-                parsed = None
-        if parsed is None or parsed.utcoffset() is None:
+        try:
+            parsed = clock.parse_instant(accepted_at, offset_required=True) if isinstance(accepted_at, str) else None
+        except clock.InvalidInstant:
+            parsed = None
+        if parsed is None:
             raise InvalidField(
                 "accepted_at",
                 "'accepted_at' must be an ISO 8601 date and time with an offset, such as 2026-11-27T10:00:00+07:00.",

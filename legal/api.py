@@ -6,16 +6,13 @@ headers. The API is for developers and is not localised: its error messages are 
 URLs in it are absolute on settings.SITE_URL, so the body does not depend on the host asked.
 """
 
-import datetime
 import hashlib
 import json
-import re
 
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
-from django.utils.timezone import is_naive, localtime, make_aware
+from django.utils.timezone import localtime
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -30,11 +27,7 @@ PAGE_SIZE = 50
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 
 
-class InvalidInstant(ValueError):
-    pass
-
-
-DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+InvalidInstant = clock.InvalidInstant
 
 
 def parse_instant(value):
@@ -42,21 +35,16 @@ def parse_instant(value):
 
     Returns (instant, day): a date alone means the whole day in the site's time zone, as
     on the pages' `/on/<date>/`, so the instant is its last microsecond and `day` is set.
+    Raises InvalidInstant for anything else, the calendar's edges included.
     """
     value = value.strip()
+    if not clock.DATE_ONLY.fullmatch(value):
+        return clock.parse_instant(value), None
     try:
-        if DATE_ONLY.fullmatch(value):
-            day = datetime.date.fromisoformat(value)
-            return clock.day_span(day)[1], day
-        parsed = parse_datetime(value) if len(value) <= 64 else None
-        if parsed is not None:
-            parsed = make_aware(parsed) if is_naive(parsed) else parsed
-            parsed.astimezone(datetime.UTC)  # year 1 with a positive offset has no UTC instant
-    except (ValueError, OverflowError):  # well-formed but impossible: month 13, the calendar's edges
-        parsed = None
-    if parsed is None:
+        day = clock.parse_day(value)
+    except ValueError:  # an impossible date, or a day at the edge of the calendar
         raise InvalidInstant(value)
-    return parsed, None
+    return clock.day_span(day)[1], day
 
 
 def _iso(moment):

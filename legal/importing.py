@@ -10,9 +10,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
+from . import clock
 from .models import Document, DocumentVersion, language_codes
 from .publishing import PublishingError, publish_version
 from .rendering import FrontMatterError, RenderLimitError, render_markdown, split_front_matter
@@ -42,17 +42,13 @@ def parse_datetime(value, *, what="date"):
     elif isinstance(value, datetime.date):
         parsed = datetime.datetime.combine(value, datetime.time())
     else:
-        try:
-            parsed = datetime.datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ImportProblem(f"{what} {value!r} is not an ISO 8601 date and time, e.g. 2026-12-01T00:00+07:00")
+        parsed = None
     try:
-        if timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed)
-        parsed.astimezone(datetime.UTC)  # the database stores UTC: year 1 at +07:00 is year 0 there
-    except (OverflowError, ValueError):
+        return clock.site_instant(parsed) if parsed else clock.parse_instant(str(value).strip())
+    except clock.InstantOutOfRange:  # the database stores UTC: year 1 at +07:00 is year 0 there
         raise ImportProblem(f"{what} {value!s} is out of range") from None
-    return parsed
+    except clock.InvalidInstant:
+        raise ImportProblem(f"{what} {value!r} is not an ISO 8601 date and time, e.g. 2026-12-01T00:00+07:00")
 
 
 def read_source(path):

@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 from django.views.decorators.http import require_safe
 
-from . import feeds, subscription_views, views
+from . import clock, feeds, subscription_views, views
 
 
 class VersionNumberConverter:
@@ -21,7 +21,7 @@ class VersionNumberConverter:
 class IsoDateConverter:
     """A calendar date written YYYY-MM-DD; whether it exists is the view's question."""
 
-    regex = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    regex = clock.DATE_ONLY.pattern
 
     def to_python(self, value):
         return value

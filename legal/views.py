@@ -1,8 +1,5 @@
 """Reader pages: thin views over the `published()` / `in_effect()` QuerySet methods."""
 
-import datetime
-import re
-
 from django.db.models import Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -181,10 +178,10 @@ def day_context(request, version):
     Only the point-in-time redirect adds `?on=`; the extra query runs only then.
     """
     try:
-        day = datetime.date.fromisoformat(request.GET.get("on", ""))
-        stretches = DocumentVersion.objects.filter(document=version.document_id).day_stretches(day)
-    except ValueError:  # not a date, or a day at the edge of the calendar (clock.DayOutOfRange)
+        day = clock.parse_day(request.GET.get("on", ""))
+    except ValueError:  # not a date, or a day at the edge of the calendar
         return None
+    stretches = DocumentVersion.objects.filter(document=version.document_id).day_stretches(day)
     if not stretches or stretches[-1].version.pk != version.pk:
         return None
     return {"date": day, "tense": clock.tense_of(day), "stretches": stretches if len(stretches) > 1 else []}
@@ -304,10 +301,10 @@ class CompareView(WithdrawnAnswer, ReaderPage):
 def point_in_time(request, slug, day):
     """Redirect to the version in effect at the end of `day` (YYYY-MM-DD) in the site's zone."""
     try:
-        date = datetime.date.fromisoformat(day)
-        _start, end = clock.day_span(date)
+        date = clock.parse_day(day)
     except ValueError:  # not a calendar date, or one at the edge of the calendar
         raise Http404
+    _start, end = clock.day_span(date)
     versions = DocumentVersion.objects.filter(document__slug=slug)
     version = versions.in_effect(end).select_related("document").first()
     if version is None:
@@ -354,7 +351,7 @@ def compare_form(request, slug):
 def point_in_time_form(request, slug):
     """The history page's date field: ?on_date=YYYY-MM-DD -> on/YYYY-MM-DD/."""
     day = request.GET.get("on_date", "")
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
+    if not clock.DATE_ONLY.fullmatch(day):
         raise Http404
     return HttpResponseRedirect(reverse("legal:on-date", kwargs={"slug": slug, "day": day}))
 
