@@ -13,6 +13,8 @@ triggers whenever Django rebuilds it.
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.recorder import MigrationRecorder
 
+from . import db_triggers
+
 TABLE = "legal_acceptance"
 INSTALLED_BY = ("legal", "0009_acceptance_records")
 TRIGGERS = {
@@ -72,27 +74,16 @@ def removal_statements(vendor):
 
 
 def install(connection):
-    with connection.cursor() as cursor:
-        for statement in statements(connection.vendor):
-            cursor.execute(statement)
+    db_triggers.execute(connection, statements(connection.vendor))
 
 
 def remove(connection):
-    with connection.cursor() as cursor:
-        for statement in removal_statements(connection.vendor):
-            cursor.execute(statement)
+    db_triggers.execute(connection, removal_statements(connection.vendor))
 
 
 def installed(connection):
     """Names of the append-only triggers present in the database."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE])
-        elif connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [TABLE])
-        else:
-            return set()
-        return {row[0] for row in cursor.fetchall()}
+    return db_triggers.triggers_on(connection, TABLE)
 
 
 def reinstall_after_migrate(sender, *, using=DEFAULT_DB_ALIAS, **kwargs):

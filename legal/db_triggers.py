@@ -48,25 +48,17 @@ DELETE_MESSAGE = "published document versions are a legal record and cannot be d
 TRUNCATE_MESSAGE = "published document versions are a legal record and cannot be truncated"
 STATE_MESSAGE = "document versions are a legal record: a draft may be published, a published version withdrawn"
 SERVICE_MESSAGE = "document versions are a legal record: only the publishing service publishes, withdraws or restores"
-# Changes that are not a change of the record: the time of the last save, and the link to
-# the draft a version was drafted from (set to NULL when that draft is deleted).
-ALWAYS_MUTABLE = ("updated_at", "based_on_id")
 _LEGAL_MOVE = "((OLD.status = 'draft' AND NEW.status = 'published') OR (OLD.status = 'published' AND NEW.status = 'withdrawn'))"  # fmt: skip
 
 
 def columns():
-    """(frozen, withdrawal) columns of the version table, from the model.
-
-    Every column is frozen once a version leaves the draft state unless it is named here
-    or in `WITHDRAWAL_FIELDS`, so a column added later is frozen by default.
-    """
-    from .models import WITHDRAWAL_FIELDS, DocumentVersion
+    """(frozen, withdrawal) columns of the version table: the model's `frozen_field_names()`
+    and `WITHDRAWAL_FIELDS` (the status has triggers of its own)."""
+    from .models import WITHDRAWAL_FIELDS, DocumentVersion, frozen_field_names
 
     fields = DocumentVersion._meta
     withdrawal = [fields.get_field(name).column for name in WITHDRAWAL_FIELDS if name != "status"]
-    skip = {"status", *ALWAYS_MUTABLE, *withdrawal}
-    frozen = [field.column for field in fields.concrete_fields if field.column not in skip]
-    return frozen, withdrawal
+    return [fields.get_field(name).column for name in frozen_field_names()], withdrawal
 
 
 def _sqlite(frozen, withdrawal):
@@ -143,10 +135,27 @@ def statements(vendor):
     return generate(*columns()) if generate else []
 
 
-def install(connection):
+def execute(connection, sql):
+    """Run each statement of `sql` on `connection` (installing or removing a set of triggers)."""
     with connection.cursor() as cursor:
-        for statement in statements(connection.vendor):
+        for statement in sql:
             cursor.execute(statement)
+
+
+def triggers_on(connection, table):
+    """Names of the triggers on `table` (none on a database without triggers of ours)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [table])
+        else:
+            return set()
+        return {row[0] for row in cursor.fetchall()}
+
+
+def install(connection):
+    execute(connection, statements(connection.vendor))
 
 
 def remove(connection):
@@ -163,14 +172,7 @@ def remove(connection):
 
 def installed(connection):
     """Names of the protective triggers present in the database."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE])
-        elif connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [TABLE])
-        else:
-            return set()
-        return {row[0] for row in cursor.fetchall()}
+    return triggers_on(connection, TABLE)
 
 
 def reinstall_after_migrate(sender, *, using=DEFAULT_DB_ALIAS, **kwargs):

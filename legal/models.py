@@ -72,15 +72,12 @@ class Document(models.Model):
         return super().delete(*args, **kwargs)
 
 
-# Columns that make up the legal record: once a version leaves the draft state they never
-# change (the admin, the model, the QuerySet and database triggers all refuse).
-FROZEN_BASE_FIELDS = (
-    "document", "number", "effective_at", "change_kind", "published_at", "published_by", "notice_from", "reissue_of",
-)  # fmt: skip
-TRANSLATED_CONTENT_FIELDS = ("title", "summary", "body", "body_sha256")
-TRANSLATED_RENDERED_FIELDS = ("body_html", "sections")
-# What withdrawing a published version sets; nothing else of it ever changes but `updated_at`.
+# What withdrawing a published version sets.
 WITHDRAWAL_FIELDS = ("status", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "withdrawal_reissue_planned")
+# What may change of a version that left the draft state without changing the record: the
+# time of the last save, and the link to the draft it was drafted from (set to NULL when
+# that draft is deleted). Every other field is frozen (`frozen_field_names`).
+ALWAYS_MUTABLE_FIELDS = ("updated_at", "based_on")
 
 
 _UNSET = object()
@@ -115,12 +112,15 @@ def body_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
 
 
-def frozen_field_names():
-    names = list(FROZEN_BASE_FIELDS)
-    for base in TRANSLATED_CONTENT_FIELDS + TRANSLATED_RENDERED_FIELDS:
-        names.append(base)
-        names.extend(f"{base}_{code}" for code in language_codes())
-    return names
+def frozen_field_names() -> list[str]:
+    """The fields that make up the legal record: once a version leaves the draft state they never change.
+
+    Every concrete field but the status, the withdrawal fields and ALWAYS_MUTABLE_FIELDS, so
+    a field added later is frozen by default. The QuerySet refuses to update them and the
+    database triggers (legal/db_triggers.py) freeze their columns.
+    """
+    mutable = {*WITHDRAWAL_FIELDS, *ALWAYS_MUTABLE_FIELDS}
+    return [field.name for field in DocumentVersion._meta.concrete_fields if field.name not in mutable]
 
 
 def in_effect_among(versions, at):

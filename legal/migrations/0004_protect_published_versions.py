@@ -1,63 +1,48 @@
 """Database triggers: published and withdrawn versions can be neither changed nor deleted.
 
-The SQL is frozen here, as it was when this migration was written: later migrations (and
-the `post_migrate` handler in `legal.db_triggers`) install their own.
+The SQL is written out here as this migration installed it, so no later edit of the app's
+code changes what this migration does. Later migrations (and the `post_migrate` handler in
+`legal.db_triggers`) install their own.
 """
 
 from django.db import migrations
 
-TABLE = "legal_documentversion"
-FROZEN_COLUMNS = [
-    "document_id", "number", "effective_at", "change_kind", "published_at", "published_by_id",
-    "title", "title_vi", "title_en", "summary", "summary_vi", "summary_en",
-    "body", "body_vi", "body_en", "body_sha256", "body_sha256_vi", "body_sha256_en",
-]  # fmt: skip
-FROZEN_MESSAGE = "published document versions are a legal record and cannot be changed"
-DELETE_MESSAGE = "published document versions are a legal record and cannot be deleted"
-_STATUS_OK = "(NEW.status = OLD.status OR (OLD.status = 'published' AND NEW.status = 'withdrawn'))"
-
-
-def statements(vendor, frozen_columns):
-    if vendor == "sqlite":
-        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in frozen_columns)
-        return [
-            f"""CREATE TRIGGER IF NOT EXISTS legal_version_frozen BEFORE UPDATE ON {TABLE}
-                FOR EACH ROW WHEN OLD.status <> 'draft' AND ({changed} OR NOT {_STATUS_OK})
-                BEGIN SELECT RAISE(ABORT, '{FROZEN_MESSAGE}'); END""",
-            f"""CREATE TRIGGER IF NOT EXISTS legal_version_undeletable BEFORE DELETE ON {TABLE}
+SQL = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS legal_version_frozen BEFORE UPDATE ON legal_documentversion
+                FOR EACH ROW WHEN OLD.status <> 'draft' AND (NEW.document_id IS NOT OLD.document_id OR NEW.number IS NOT OLD.number OR NEW.effective_at IS NOT OLD.effective_at OR NEW.change_kind IS NOT OLD.change_kind OR NEW.published_at IS NOT OLD.published_at OR NEW.published_by_id IS NOT OLD.published_by_id OR NEW.title IS NOT OLD.title OR NEW.title_vi IS NOT OLD.title_vi OR NEW.title_en IS NOT OLD.title_en OR NEW.summary IS NOT OLD.summary OR NEW.summary_vi IS NOT OLD.summary_vi OR NEW.summary_en IS NOT OLD.summary_en OR NEW.body IS NOT OLD.body OR NEW.body_vi IS NOT OLD.body_vi OR NEW.body_en IS NOT OLD.body_en OR NEW.body_sha256 IS NOT OLD.body_sha256 OR NEW.body_sha256_vi IS NOT OLD.body_sha256_vi OR NEW.body_sha256_en IS NOT OLD.body_sha256_en OR NOT (NEW.status = OLD.status OR (OLD.status = 'published' AND NEW.status = 'withdrawn')))
+                BEGIN SELECT RAISE(ABORT, 'published document versions are a legal record and cannot be changed'); END""",
+        """CREATE TRIGGER IF NOT EXISTS legal_version_undeletable BEFORE DELETE ON legal_documentversion
                 FOR EACH ROW WHEN OLD.status <> 'draft'
-                BEGIN SELECT RAISE(ABORT, '{DELETE_MESSAGE}'); END""",
-        ]
-    if vendor == "postgresql":
-        changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in frozen_columns)
-        return [
-            f"""CREATE OR REPLACE FUNCTION legal_protect_version() RETURNS trigger AS $$
+                BEGIN SELECT RAISE(ABORT, 'published document versions are a legal record and cannot be deleted'); END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION legal_protect_version() RETURNS trigger AS $$
                 BEGIN
                     IF TG_OP = 'DELETE' THEN
-                        IF OLD.status <> 'draft' THEN RAISE EXCEPTION '{DELETE_MESSAGE}'; END IF;
+                        IF OLD.status <> 'draft' THEN RAISE EXCEPTION 'published document versions are a legal record and cannot be deleted'; END IF;
                         RETURN OLD;
                     END IF;
-                    IF OLD.status <> 'draft' AND ({changed} OR NOT {_STATUS_OK}) THEN
-                        RAISE EXCEPTION '{FROZEN_MESSAGE}';
+                    IF OLD.status <> 'draft' AND (NEW.document_id IS DISTINCT FROM OLD.document_id OR NEW.number IS DISTINCT FROM OLD.number OR NEW.effective_at IS DISTINCT FROM OLD.effective_at OR NEW.change_kind IS DISTINCT FROM OLD.change_kind OR NEW.published_at IS DISTINCT FROM OLD.published_at OR NEW.published_by_id IS DISTINCT FROM OLD.published_by_id OR NEW.title IS DISTINCT FROM OLD.title OR NEW.title_vi IS DISTINCT FROM OLD.title_vi OR NEW.title_en IS DISTINCT FROM OLD.title_en OR NEW.summary IS DISTINCT FROM OLD.summary OR NEW.summary_vi IS DISTINCT FROM OLD.summary_vi OR NEW.summary_en IS DISTINCT FROM OLD.summary_en OR NEW.body IS DISTINCT FROM OLD.body OR NEW.body_vi IS DISTINCT FROM OLD.body_vi OR NEW.body_en IS DISTINCT FROM OLD.body_en OR NEW.body_sha256 IS DISTINCT FROM OLD.body_sha256 OR NEW.body_sha256_vi IS DISTINCT FROM OLD.body_sha256_vi OR NEW.body_sha256_en IS DISTINCT FROM OLD.body_sha256_en OR NOT (NEW.status = OLD.status OR (OLD.status = 'published' AND NEW.status = 'withdrawn'))) THEN
+                        RAISE EXCEPTION 'published document versions are a legal record and cannot be changed';
                     END IF;
                     RETURN NEW;
                 END $$ LANGUAGE plpgsql""",
-            f"DROP TRIGGER IF EXISTS legal_version_protect ON {TABLE}",
-            f"""CREATE TRIGGER legal_version_protect BEFORE UPDATE OR DELETE ON {TABLE}
+        "DROP TRIGGER IF EXISTS legal_version_protect ON legal_documentversion",
+        """CREATE TRIGGER legal_version_protect BEFORE UPDATE OR DELETE ON legal_documentversion
                 FOR EACH ROW EXECUTE FUNCTION legal_protect_version()""",
-        ]
-    return []
-
-
-def removal(vendor):
-    if vendor == "sqlite":
-        return ["DROP TRIGGER IF EXISTS legal_version_frozen", "DROP TRIGGER IF EXISTS legal_version_undeletable"]
-    if vendor == "postgresql":
-        return [
-            f"DROP TRIGGER IF EXISTS legal_version_protect ON {TABLE}",
-            "DROP FUNCTION IF EXISTS legal_protect_version()",
-        ]
-    return []
+    ],
+}
+REMOVE = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS legal_version_frozen",
+        "DROP TRIGGER IF EXISTS legal_version_undeletable",
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS legal_version_protect ON legal_documentversion",
+        "DROP FUNCTION IF EXISTS legal_protect_version()",
+    ],
+}
 
 
 def run(schema_editor, sql):
@@ -66,11 +51,11 @@ def run(schema_editor, sql):
 
 
 def install(apps, schema_editor):
-    run(schema_editor, statements(schema_editor.connection.vendor, FROZEN_COLUMNS))
+    run(schema_editor, SQL.get(schema_editor.connection.vendor, []))
 
 
 def remove(apps, schema_editor):
-    run(schema_editor, removal(schema_editor.connection.vendor))
+    run(schema_editor, REMOVE.get(schema_editor.connection.vendor, []))
 
 
 class Migration(migrations.Migration):

@@ -1,7 +1,7 @@
 """The database refuses what the model refuses: frozen rendering, legal moves only, no side doors.
 
 Installs the triggers described in `legal.db_triggers` as they were when this migration was
-written (the SQL is frozen here; the `post_migrate` handler installs the current one). On
+written (the SQL is written out here; the `post_migrate` handler installs the current one). On
 the way back it restores the triggers of 0005.
 """
 
@@ -10,7 +10,6 @@ import importlib
 from django.db import migrations
 
 TABLE = "legal_documentversion"
-MARKER_SETTING = "legal.publishing"
 MARKER_TABLE = "legal_record_marker"
 TRIGGERS = {
     "sqlite": [
@@ -19,93 +18,63 @@ TRIGGERS = {
     ],
     "postgresql": ["legal_version_protect", "legal_version_no_truncate"],
 }  # fmt: skip
-FROZEN_MESSAGE = "published document versions are a legal record and cannot be changed"
-DELETE_MESSAGE = "published document versions are a legal record and cannot be deleted"
-TRUNCATE_MESSAGE = "published document versions are a legal record and cannot be truncated"
-STATE_MESSAGE = "document versions are a legal record: a draft may be published, a published version withdrawn"
-SERVICE_MESSAGE = "document versions are a legal record: only the publishing service publishes, withdraws or restores"
-_LEGAL_MOVE = "((OLD.status = 'draft' AND NEW.status = 'published') OR (OLD.status = 'published' AND NEW.status = 'withdrawn'))"  # fmt: skip
-FROZEN = [
-    "id", "document_id", "number", "change_kind", "effective_at", "title", "title_vi", "title_en",
-    "summary", "summary_vi", "summary_en", "body", "body_vi", "body_en", "body_html", "body_html_vi",
-    "body_html_en", "sections", "sections_vi", "sections_en", "body_sha256", "body_sha256_vi",
-    "body_sha256_en", "created_at", "published_at", "created_by_id", "updated_by_id", "published_by_id",
-    "reissue_of_id", "notice_from",
-]  # fmt: skip
-WITHDRAWAL = ["withdrawn_at", "withdrawn_by_id", "withdrawal_reason", "withdrawal_reissue_planned"]
-
-
-def _sqlite(frozen, withdrawal):
-    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in frozen)
-    withdrawn = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in withdrawal)
-    unmarked = f"NOT EXISTS (SELECT 1 FROM {MARKER_TABLE})"
-    triggers = {
-        "legal_version_insert": f"BEFORE INSERT ON {TABLE} FOR EACH ROW WHEN NEW.status <> 'draft' AND {unmarked}",
-        "legal_version_frozen": f"""BEFORE UPDATE ON {TABLE} FOR EACH ROW WHEN OLD.status <> 'draft'
-            AND ({changed} OR (NEW.status = OLD.status AND ({withdrawn})))""",
-        "legal_version_state": f"BEFORE UPDATE ON {TABLE} FOR EACH ROW WHEN NEW.status <> OLD.status AND NOT {_LEGAL_MOVE}",
-        "legal_version_service": f"BEFORE UPDATE ON {TABLE} FOR EACH ROW WHEN NEW.status <> OLD.status AND {unmarked}",
-        "legal_version_undeletable": f"BEFORE DELETE ON {TABLE} FOR EACH ROW WHEN OLD.status <> 'draft'",
-    }  # fmt: skip
-    messages = {
-        "legal_version_insert": SERVICE_MESSAGE, "legal_version_frozen": FROZEN_MESSAGE,
-        "legal_version_state": STATE_MESSAGE, "legal_version_service": SERVICE_MESSAGE,
-        "legal_version_undeletable": DELETE_MESSAGE,
-    }  # fmt: skip
-    statements = [f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"]
-    for name, when in triggers.items():
-        statements.append(f"DROP TRIGGER IF EXISTS {name}")
-        statements.append(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, '{messages[name]}'); END")
-    return statements
-
-
-def _postgresql(frozen, withdrawal):
-    changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in frozen)
-    withdrawn = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in withdrawal)
-    marked = f"coalesce(current_setting('{MARKER_SETTING}', true), '') = 'on'"
-    return [
-        f"""CREATE OR REPLACE FUNCTION legal_protect_version() RETURNS trigger AS $$
+# The SQL as this migration installed it, written out so that no later edit of
+# `legal.db_triggers` changes what this migration does.
+SQL = {
+    "sqlite": [
+        "CREATE TABLE IF NOT EXISTS legal_record_marker (id INTEGER PRIMARY KEY CHECK (id = 1))",
+        "DROP TRIGGER IF EXISTS legal_version_insert",
+        "CREATE TRIGGER legal_version_insert BEFORE INSERT ON legal_documentversion FOR EACH ROW WHEN NEW.status <> 'draft' AND NOT EXISTS (SELECT 1 FROM legal_record_marker) BEGIN SELECT RAISE(ABORT, 'document versions are a legal record: only the publishing service publishes, withdraws or restores'); END",
+        "DROP TRIGGER IF EXISTS legal_version_frozen",
+        """CREATE TRIGGER legal_version_frozen BEFORE UPDATE ON legal_documentversion FOR EACH ROW WHEN OLD.status <> 'draft'
+            AND (NEW.id IS NOT OLD.id OR NEW.document_id IS NOT OLD.document_id OR NEW.number IS NOT OLD.number OR NEW.change_kind IS NOT OLD.change_kind OR NEW.effective_at IS NOT OLD.effective_at OR NEW.title IS NOT OLD.title OR NEW.title_vi IS NOT OLD.title_vi OR NEW.title_en IS NOT OLD.title_en OR NEW.summary IS NOT OLD.summary OR NEW.summary_vi IS NOT OLD.summary_vi OR NEW.summary_en IS NOT OLD.summary_en OR NEW.body IS NOT OLD.body OR NEW.body_vi IS NOT OLD.body_vi OR NEW.body_en IS NOT OLD.body_en OR NEW.body_html IS NOT OLD.body_html OR NEW.body_html_vi IS NOT OLD.body_html_vi OR NEW.body_html_en IS NOT OLD.body_html_en OR NEW.sections IS NOT OLD.sections OR NEW.sections_vi IS NOT OLD.sections_vi OR NEW.sections_en IS NOT OLD.sections_en OR NEW.body_sha256 IS NOT OLD.body_sha256 OR NEW.body_sha256_vi IS NOT OLD.body_sha256_vi OR NEW.body_sha256_en IS NOT OLD.body_sha256_en OR NEW.created_at IS NOT OLD.created_at OR NEW.published_at IS NOT OLD.published_at OR NEW.created_by_id IS NOT OLD.created_by_id OR NEW.updated_by_id IS NOT OLD.updated_by_id OR NEW.published_by_id IS NOT OLD.published_by_id OR NEW.reissue_of_id IS NOT OLD.reissue_of_id OR NEW.notice_from IS NOT OLD.notice_from OR (NEW.status = OLD.status AND (NEW.withdrawn_at IS NOT OLD.withdrawn_at OR NEW.withdrawn_by_id IS NOT OLD.withdrawn_by_id OR NEW.withdrawal_reason IS NOT OLD.withdrawal_reason OR NEW.withdrawal_reissue_planned IS NOT OLD.withdrawal_reissue_planned))) BEGIN SELECT RAISE(ABORT, 'published document versions are a legal record and cannot be changed'); END""",
+        "DROP TRIGGER IF EXISTS legal_version_state",
+        "CREATE TRIGGER legal_version_state BEFORE UPDATE ON legal_documentversion FOR EACH ROW WHEN NEW.status <> OLD.status AND NOT ((OLD.status = 'draft' AND NEW.status = 'published') OR (OLD.status = 'published' AND NEW.status = 'withdrawn')) BEGIN SELECT RAISE(ABORT, 'document versions are a legal record: a draft may be published, a published version withdrawn'); END",
+        "DROP TRIGGER IF EXISTS legal_version_service",
+        "CREATE TRIGGER legal_version_service BEFORE UPDATE ON legal_documentversion FOR EACH ROW WHEN NEW.status <> OLD.status AND NOT EXISTS (SELECT 1 FROM legal_record_marker) BEGIN SELECT RAISE(ABORT, 'document versions are a legal record: only the publishing service publishes, withdraws or restores'); END",
+        "DROP TRIGGER IF EXISTS legal_version_undeletable",
+        "CREATE TRIGGER legal_version_undeletable BEFORE DELETE ON legal_documentversion FOR EACH ROW WHEN OLD.status <> 'draft' BEGIN SELECT RAISE(ABORT, 'published document versions are a legal record and cannot be deleted'); END",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION legal_protect_version() RETURNS trigger AS $$
             BEGIN
                 IF TG_OP = 'DELETE' THEN
-                    IF OLD.status <> 'draft' THEN RAISE EXCEPTION '{DELETE_MESSAGE}'; END IF;
+                    IF OLD.status <> 'draft' THEN RAISE EXCEPTION 'published document versions are a legal record and cannot be deleted'; END IF;
                     RETURN OLD;
                 END IF;
                 IF TG_OP = 'INSERT' THEN
-                    IF NEW.status <> 'draft' AND NOT {marked} THEN RAISE EXCEPTION '{SERVICE_MESSAGE}'; END IF;
+                    IF NEW.status <> 'draft' AND NOT coalesce(current_setting('legal.publishing', true), '') = 'on' THEN RAISE EXCEPTION 'document versions are a legal record: only the publishing service publishes, withdraws or restores'; END IF;
                     RETURN NEW;
                 END IF;
-                IF OLD.status <> 'draft' AND ({changed} OR (NEW.status = OLD.status AND ({withdrawn}))) THEN
-                    RAISE EXCEPTION '{FROZEN_MESSAGE}';
+                IF OLD.status <> 'draft' AND (NEW.id IS DISTINCT FROM OLD.id OR NEW.document_id IS DISTINCT FROM OLD.document_id OR NEW.number IS DISTINCT FROM OLD.number OR NEW.change_kind IS DISTINCT FROM OLD.change_kind OR NEW.effective_at IS DISTINCT FROM OLD.effective_at OR NEW.title IS DISTINCT FROM OLD.title OR NEW.title_vi IS DISTINCT FROM OLD.title_vi OR NEW.title_en IS DISTINCT FROM OLD.title_en OR NEW.summary IS DISTINCT FROM OLD.summary OR NEW.summary_vi IS DISTINCT FROM OLD.summary_vi OR NEW.summary_en IS DISTINCT FROM OLD.summary_en OR NEW.body IS DISTINCT FROM OLD.body OR NEW.body_vi IS DISTINCT FROM OLD.body_vi OR NEW.body_en IS DISTINCT FROM OLD.body_en OR NEW.body_html IS DISTINCT FROM OLD.body_html OR NEW.body_html_vi IS DISTINCT FROM OLD.body_html_vi OR NEW.body_html_en IS DISTINCT FROM OLD.body_html_en OR NEW.sections IS DISTINCT FROM OLD.sections OR NEW.sections_vi IS DISTINCT FROM OLD.sections_vi OR NEW.sections_en IS DISTINCT FROM OLD.sections_en OR NEW.body_sha256 IS DISTINCT FROM OLD.body_sha256 OR NEW.body_sha256_vi IS DISTINCT FROM OLD.body_sha256_vi OR NEW.body_sha256_en IS DISTINCT FROM OLD.body_sha256_en OR NEW.created_at IS DISTINCT FROM OLD.created_at OR NEW.published_at IS DISTINCT FROM OLD.published_at OR NEW.created_by_id IS DISTINCT FROM OLD.created_by_id OR NEW.updated_by_id IS DISTINCT FROM OLD.updated_by_id OR NEW.published_by_id IS DISTINCT FROM OLD.published_by_id OR NEW.reissue_of_id IS DISTINCT FROM OLD.reissue_of_id OR NEW.notice_from IS DISTINCT FROM OLD.notice_from OR (NEW.status = OLD.status AND (NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at OR NEW.withdrawn_by_id IS DISTINCT FROM OLD.withdrawn_by_id OR NEW.withdrawal_reason IS DISTINCT FROM OLD.withdrawal_reason OR NEW.withdrawal_reissue_planned IS DISTINCT FROM OLD.withdrawal_reissue_planned))) THEN
+                    RAISE EXCEPTION 'published document versions are a legal record and cannot be changed';
                 END IF;
                 IF NEW.status <> OLD.status THEN
-                    IF NOT {_LEGAL_MOVE} THEN RAISE EXCEPTION '{STATE_MESSAGE}'; END IF;
-                    IF NOT {marked} THEN RAISE EXCEPTION '{SERVICE_MESSAGE}'; END IF;
+                    IF NOT ((OLD.status = 'draft' AND NEW.status = 'published') OR (OLD.status = 'published' AND NEW.status = 'withdrawn')) THEN RAISE EXCEPTION 'document versions are a legal record: a draft may be published, a published version withdrawn'; END IF;
+                    IF NOT coalesce(current_setting('legal.publishing', true), '') = 'on' THEN RAISE EXCEPTION 'document versions are a legal record: only the publishing service publishes, withdraws or restores'; END IF;
                 END IF;
                 RETURN NEW;
             END $$ LANGUAGE plpgsql""",
-        # TRUNCATE skips row triggers. The table's owner (who runs migrations and can drop
-        # triggers anyway) keeps it, which the test suite's flushes need; anyone else is
-        # refused while the table holds a version that is not a draft.
-        f"""CREATE OR REPLACE FUNCTION legal_refuse_truncate() RETURNS trigger AS $$
+        """CREATE OR REPLACE FUNCTION legal_refuse_truncate() RETURNS trigger AS $$
             BEGIN
-                IF EXISTS (SELECT 1 FROM {TABLE} WHERE status <> 'draft')
+                IF EXISTS (SELECT 1 FROM legal_documentversion WHERE status <> 'draft')
                    AND NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
-                    RAISE EXCEPTION '{TRUNCATE_MESSAGE}';
+                    RAISE EXCEPTION 'published document versions are a legal record and cannot be truncated';
                 END IF;
                 RETURN NULL;
             END $$ LANGUAGE plpgsql""",
-        f"DROP TRIGGER IF EXISTS legal_version_protect ON {TABLE}",
-        f"""CREATE TRIGGER legal_version_protect BEFORE INSERT OR UPDATE OR DELETE ON {TABLE}
+        "DROP TRIGGER IF EXISTS legal_version_protect ON legal_documentversion",
+        """CREATE TRIGGER legal_version_protect BEFORE INSERT OR UPDATE OR DELETE ON legal_documentversion
             FOR EACH ROW EXECUTE FUNCTION legal_protect_version()""",
-        f"DROP TRIGGER IF EXISTS legal_version_no_truncate ON {TABLE}",
-        f"""CREATE TRIGGER legal_version_no_truncate BEFORE TRUNCATE ON {TABLE}
+        "DROP TRIGGER IF EXISTS legal_version_no_truncate ON legal_documentversion",
+        """CREATE TRIGGER legal_version_no_truncate BEFORE TRUNCATE ON legal_documentversion
             FOR EACH STATEMENT EXECUTE FUNCTION legal_refuse_truncate()""",
-    ]
+    ],
+}
 
 
 def statements(vendor):
-    generate = {"sqlite": _sqlite, "postgresql": _postgresql}.get(vendor)
-    return generate(FROZEN, WITHDRAWAL) if generate else []
+    return list(SQL.get(vendor, []))
 
 
 def install(apps, schema_editor):
@@ -125,7 +94,7 @@ def restore_0005(apps, schema_editor):
         schema_editor.execute("DROP FUNCTION IF EXISTS legal_refuse_truncate()")
     m0004 = importlib.import_module("legal.migrations.0004_protect_published_versions")
     m0005 = importlib.import_module("legal.migrations.0005_version_lineage_and_withdrawal")
-    m0004.run(schema_editor, m0004.statements(vendor, m0005.FROZEN_COLUMNS))
+    m0004.run(schema_editor, m0005.SQL.get(vendor, []))
 
 
 class Migration(migrations.Migration):
