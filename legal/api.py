@@ -9,8 +9,9 @@ URLs in it are absolute on settings.SITE_URL, so the body does not depend on the
 import hashlib
 import json
 
+from django.conf import settings
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.timezone import localtime
 from django.views import View
@@ -20,8 +21,6 @@ from . import caching, clock, paging
 from .links import absolute_url, site_url
 from .models import DocumentVersion, in_effect_among, language_codes, scheduled_among
 
-# A client may reuse an answer this long, or less when a scheduled version takes effect sooner.
-MAX_AGE = 60
 # Published versions listed per answer, newest first; `?page=N` gives older ones.
 PAGE_SIZE = 50
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
@@ -103,26 +102,37 @@ def _cors(response):
     return response
 
 
-def json_response(request, data, *, status=200, max_age=MAX_AGE):
+def json_response(data, *, status=200):
+    """JSON with an ETag (a hash of the body), a public Cache-Control and CORS headers.
+
+    `ConditionalGetMiddleware` answers a matching If-None-Match with 304.
+    """
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     response = HttpResponse(body, status=status, content_type="application/json")
     response["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
-    patch_cache_control(response, public=True, max_age=caching.within_lead(max_age))
-    response = get_conditional_response(request, etag=response["ETag"], response=response)
+    patch_cache_control(response, public=True, max_age=caching.within_lead(settings.API_MAX_AGE))
     return _cors(response)
 
 
-def error_response(request, status, code, message):
-    return json_response(request, {"error": {"code": code, "message": message}}, status=status)
+def error_response(status, code, message):
+    return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # read-only: other methods get a JSON 405, not a CSRF page
-class DocumentAPIView(View):
+class DocumentAPIView(caching.PageCacheMixin, View):
+    """Warm answers come from the page cache (legal/caching.py); a cold one costs one query."""
+
     http_method_names = ["get", "head", "options"]
 
+    @property
+    def page_max_age(self):
+        return settings.API_MAX_AGE
+
+    def page_validity(self, response):
+        # Only a 200 with data is stored; errors and preflights keep their own headers.
+        return self.answer_validity if response.status_code == 200 else None
+
     def get(self, request, slug):
-        # Warm answers come from caching.PageCacheMiddleware; a cold one costs one query.
-        generation = request.page_cache_generation
         now = clock.now()
         listed = list(
             DocumentVersion.objects.listed()
@@ -135,7 +145,7 @@ class DocumentAPIView(View):
         )
         published = [version for version in listed if version.is_published]
         if not published:
-            return error_response(request, 404, "not_found", f"No published document has the slug {slug!r}.")
+            return error_response(404, "not_found", f"No published document has the slug {slug!r}.")
         document = published[0].document
         urls = history_urls(document)
         upcoming = scheduled_among(published, now)
@@ -149,7 +159,7 @@ class DocumentAPIView(View):
                     "(write '+' as %2B in a query string); without an offset it is read as Asia/Ho_Chi_Minh time. "
                     "A date alone, such as 2026-11-24, means that whole day in Asia/Ho_Chi_Minh."
                 )
-                return error_response(request, 400, "invalid_at", message)
+                return error_response(400, "invalid_at", message)
             version = in_effect_among(published, at)
             data = {
                 "document": document_json(document),
@@ -171,11 +181,11 @@ class DocumentAPIView(View):
         else:
             page = paging.page_number(request.GET.get("page", "1"))
             if page is None:
-                return error_response(request, 400, "invalid_page", "'page' must be a whole number from 1.")
+                return error_response(400, "invalid_page", "'page' must be a whole number from 1.")
             start = (page - 1) * PAGE_SIZE
             shown = listed[start : start + PAGE_SIZE]
             if not shown:
-                return error_response(request, 404, "no_such_page", f"There is no page {page} of versions.")
+                return error_response(404, "no_such_page", f"There is no page {page} of versions.")
             current = in_effect_among(published, now)
             data = {
                 "document": document_json(document),
@@ -187,28 +197,22 @@ class DocumentAPIView(View):
                     site_url(f"{request.path}?page={page + 1}") if start + PAGE_SIZE < len(listed) else None
                 ),
             }
-        response = json_response(request, data)
-        if response.status_code != 200:
-            return response
-        return caching.store_page(
-            request,
-            response,
-            generation=generation,
-            last_modified=max(v.withdrawn_at or v.published_at for v in listed),
-            next_change=scheduled.effective_at if scheduled else None,
-            max_age=MAX_AGE,
+        self.answer_validity = (
+            max(v.withdrawn_at or v.published_at for v in listed),
+            scheduled.effective_at if scheduled else None,
         )
+        return json_response(data)
 
     def options(self, request, *args, **kwargs):
         response = HttpResponse(status=204)
         response["Allow"] = ALLOWED_METHODS
         response["Access-Control-Allow-Methods"] = ALLOWED_METHODS
         response["Access-Control-Allow-Headers"] = "Accept, If-None-Match, If-Modified-Since, Cache-Control"
-        response["Access-Control-Max-Age"] = "86400"
-        patch_cache_control(response, public=True, max_age=86400)
+        response["Access-Control-Max-Age"] = str(settings.API_PREFLIGHT_MAX_AGE)
+        patch_cache_control(response, public=True, max_age=settings.API_PREFLIGHT_MAX_AGE)
         return _cors(response)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        response = error_response(request, 405, "method_not_allowed", f"Use one of {ALLOWED_METHODS}.")
+        response = error_response(405, "method_not_allowed", f"Use one of {ALLOWED_METHODS}.")
         response["Allow"] = ALLOWED_METHODS
         return response

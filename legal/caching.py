@@ -14,6 +14,11 @@ lifetime here, in this cache and through `max-age` in a CDN, is counted from the
 page's data was read and cut to that lead (`within_lead`). A page read before a publish
 therefore expires everywhere before the new version takes effect, even when the publish
 could not reach the cache (Redis down, hung, or back with its old entries).
+
+The one entry point for views is `PageCacheMixin`: a view says when its answer's data last
+changed and when it next changes, and the mixin stores the answer and sets its headers.
+Conditional requests (304) are answered by `ConditionalGetMiddleware` alone, for fresh and
+cached answers alike. Every lifetime is a setting (README, "Cache lifetimes").
 """
 
 import hashlib
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response
+from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 from django.utils.http import http_date
 
 from . import clock
@@ -82,8 +87,6 @@ class CachedPage:
     generation: int
     body: bytes
     content_type: str
-    etag: str
-    last_modified: float
     expires: float  # epoch seconds: the next switch, or the end of the page's lifetime
     next_change: float | None  # epoch seconds of the document's next scheduled switch
     max_age: int  # the ceiling of Cache-Control max-age for this answer
@@ -123,14 +126,6 @@ def get_page(request):
     # The hot path of the site: headers were prepared when the page was stored.
     response = HttpResponse(page.body, content_type=page.content_type, headers=page.headers)
     response["Cache-Control"] = f"public, max-age={max_age_until(page.next_change, page.max_age, page.read_at)}"
-    if "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META:
-        # Answered here rather than by ConditionalGetMiddleware, so a 304 keeps CORS headers.
-        response = get_conditional_response(
-            request, etag=page.etag, last_modified=page.last_modified, response=response
-        )
-        for name, value in page.headers.items():
-            if name.startswith("Access-Control-"):
-                response[name] = value
     return response, generation
 
 
@@ -152,8 +147,6 @@ def store_page(request, response, *, generation, last_modified, next_change, max
             generation=generation,
             body=response.content,
             content_type=response["Content-Type"],
-            etag=etag,
-            last_modified=last_modified,
             expires=expires,
             next_change=next_change,
             max_age=max_age,
@@ -191,11 +184,47 @@ def finish(response, *, etag, last_modified, next_change, max_age, read_at=None)
     return response
 
 
+class PageCacheMixin:
+    """For a view whose answers are cached whole: the one way views and the API use the page cache.
+
+    `PageCacheMiddleware` answers warm requests before the view runs; a cold one reaches
+    the view, and this stores its answer under the generation the middleware read before
+    the view read its data, with ETag, Last-Modified and a Cache-Control whose max-age
+    stops at the next switch. The view tells, for each answer, when its data last changed
+    and when the document next switches (`page_validity`); `page_max_age` is the ceiling
+    of its max-age (default HTTP_MAX_AGE).
+    """
+
+    page_max_age = None
+
+    def page_validity(self, response):
+        """(last_modified, next_change) of `response`, or None to leave it uncached, with its own headers."""
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        validity = self.page_validity(response)
+        if validity is None:
+            return response
+        if hasattr(response, "render"):  # a TemplateResponse: its body is what is stored
+            response.render()
+        last_modified, next_change = validity
+        return store_page(
+            request,
+            response,
+            generation=request.page_cache_generation,
+            last_modified=last_modified,
+            next_change=next_change,
+            max_age=self.page_max_age,
+        )
+
+
 class PageCacheMiddleware:
     """Answer GET/HEAD for a cached public page before sessions, i18n and URL routing.
 
     It sits right after WhiteNoise, so a warm document page costs about what a static
-    file does. Only the reader views store pages (`store_page`); this only serves them.
+    file does. Views store pages through `PageCacheMixin`; this only serves them, and
+    reads the generation a cold page will be stored under.
     """
 
     def __init__(self, get_response):
@@ -209,3 +238,20 @@ class PageCacheMiddleware:
                 return response
             request.page_cache_generation = generation
         return self.get_response(request)
+
+
+class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
+    """Django's conditional GET (304 Not Modified), for fresh and cached answers alike.
+
+    Django's 304 keeps the validators and caching headers of the answer it replaces; this
+    one keeps its CORS headers too, so a browser's cross-origin revalidation of the API
+    succeeds.
+    """
+
+    def process_response(self, request, response):
+        conditional = super().process_response(request, response)
+        if conditional is not response:
+            for name, value in response.items():
+                if name.startswith("Access-Control-"):
+                    conditional[name] = value
+        return conditional

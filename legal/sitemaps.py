@@ -70,7 +70,7 @@ class VersionSitemap(LocalisedSitemap):
 SITEMAPS = {"documents": DocumentSitemap, "versions": VersionSitemap}
 
 
-@cache_control(public=True, max_age=3600)
+@cache_control(public=True, max_age=settings.SITEMAP_MAX_AGE)
 def robots_txt(request):
     context = {"sitemap_url": request.build_absolute_uri(reverse("sitemap")), "admin_path": "/" + settings.ADMIN_URL}
     return render(request, "robots.txt", context, content_type="text/plain; charset=utf-8")

@@ -26,7 +26,7 @@ def language_redirect(request, slug=None):
     return response
 
 
-class ReaderPage(TemplateView):
+class ReaderPage(caching.PageCacheMixin, TemplateView):
     """A public page about one document, built from a single query of its versions.
 
     Whole rendered pages are cached (legal/caching.py): a hit costs no query and no
@@ -36,20 +36,9 @@ class ReaderPage(TemplateView):
     def get_versions(self, slug, at):
         raise NotImplementedError
 
-    def get(self, request, *args, **kwargs):
-        # Warm pages are answered by caching.PageCacheMiddleware before reaching here; it
-        # read the generation this page is stored under before the page's data was read.
-        generation = request.page_cache_generation
-        response = super().get(request, *args, **kwargs)
-        response.render()
-        context = response.context_data
-        return caching.store_page(
-            request,
-            response,
-            generation=generation,
-            last_modified=context["last_modified"],
-            next_change=context["next_change"],
-        )
+    def page_validity(self, response):
+        context = getattr(response, "context_data", None)
+        return (context["last_modified"], context["next_change"]) if context else None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

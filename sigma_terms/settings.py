@@ -90,7 +90,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compression outside conditional GET: ETags are computed on the uncompressed body.
     "django.middleware.gzip.GZipMiddleware",
-    "django.middleware.http.ConditionalGetMiddleware",
+    # Django's conditional GET; the 304 also keeps the API's CORS headers.
+    "legal.caching.ConditionalGetMiddleware",
     # Activates the language of the URL and sets Content-Language (it uses no session).
     "django.middleware.locale.LocaleMiddleware",
     # Warm public pages are answered here, before sessions and routing.
@@ -225,6 +226,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Cache lifetimes: every one is here (README, "Cache lifetimes").
 # Whole-page cache (legal/caching.py): a stored page lives until its document's next
 # scheduled switch, at most PAGE_CACHE_SECONDS; a per-process cache, which a publish in
 # another process cannot reach, keeps pages at most PAGE_CACHE_LOCAL_SECONDS.
@@ -236,6 +238,11 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
 PAGE_CACHE_LOCAL_SECONDS = 5
 # Ceiling of Cache-Control max-age on public responses (also capped by the next switch).
 HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "300"))
+# The JSON API's max-age ceiling (also capped by the next switch and the lead), the life of a
+# CORS preflight answer, and the sitemap's max-age.
+API_MAX_AGE = 60
+API_PREFLIGHT_MAX_AGE = 24 * 3600
+SITEMAP_MAX_AGE = 3600
 
 # Email: console by default; EMAIL_URL (smtp://user:pass@host:587/?tls=True) or the usual
 # EMAIL_* variables configure real delivery.

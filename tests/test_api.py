@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from django.core.cache import cache
+
 from legal.importing import BUNDLED_DIR
 from legal.publishing import withdraw_version
 from legal.rendering import split_front_matter
@@ -146,6 +148,17 @@ def test_etag_and_conditional_get(client, terms):
     assert "max-age" in again["Cache-Control"]
     assert client.get(API, HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304
     assert client.get(API, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
+
+
+def test_a_cold_answer_to_a_conditional_request_is_a_304_with_cors_headers(client, terms):
+    """Revalidation when the page cache is empty: the 304 keeps what a cross-origin reader needs."""
+    first = client.get(API)
+    for headers in ({"HTTP_IF_NONE_MATCH": first["ETag"]}, {"HTTP_IF_MODIFIED_SINCE": first["Last-Modified"]}):
+        cache.clear()
+        again = client.get(API, **headers)
+        assert (again.status_code, again.content) == (304, b"")
+        assert (again["ETag"], again["Access-Control-Allow-Origin"]) == (first["ETag"], "*")
+        assert again["Access-Control-Expose-Headers"] == "ETag"
 
 
 def test_the_etag_changes_when_a_version_is_published(client, terms, django_capture_on_commit_callbacks):
