@@ -4,11 +4,11 @@ import unicodedata
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import notifications
 from .rendering import RenderLimitError, check_limits
+from .subscribing import normalise_email
 
 INVALID_EMAIL = _("Enter a valid email address, such as name@example.com.")
 
@@ -32,30 +32,18 @@ class SingleLineEmailField(forms.EmailField):
     def to_python(self, value):
         if isinstance(value, str) and any(is_line_break_or_control(char) for char in value):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return notifications.normalise_email(super().to_python(value))
+        return normalise_email(super().to_python(value))
 
 
 class SubscribeForm(forms.Form):
     email = SingleLineEmailField(label=_("Email address"), max_length=254)
     language = forms.ChoiceField(label=_("Language of the emails"), choices=settings.LANGUAGES)
 
-    def __init__(self, *args, client_ip="", **kwargs):
-        self.client_ip = client_ip
-        super().__init__(*args, **kwargs)
-
-    def clean(self):
-        # Every submission counts against the sender's IP; valid ones also against the address.
-        cleaned = super().clean()
-        too_many = ValidationError(_("Too many subscription requests. Please try again later."), code="rate_limited")
-        if notifications.ip_over_limit(self.client_ip):
-            raise too_many
-        if cleaned.get("email") and notifications.address_over_limit(cleaned["email"]):
-            raise too_many
-        return cleaned
-
-    @property
-    def is_rate_limited(self):
-        return self.has_error(NON_FIELD_ERRORS, code="rate_limited")
+    def refuse_as_rate_limited(self):
+        """Say on the form that its sender asked too often (the view counts, legal/rate_limits.py)."""
+        self.add_error(
+            None, ValidationError(_("Too many subscription requests. Please try again later."), code="rate_limited")
+        )
 
 
 MARKDOWN_LIMIT_MESSAGES = {

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from . import clock, db_triggers
 from .merging import has_conflict_markers, merge_texts
 from .models import Document, DocumentVersion, language_codes, normalise_text
-from .notifications import queue_notifications, queue_withdrawal_notices
+from .outbox import queue_notifications, queue_withdrawal_notices
 from .signals import versions_changed
 
 

@@ -1,4 +1,5 @@
-"""Subscription pages: subscribe, confirm, unsubscribe. Thin views over `legal.notifications`.
+"""Subscription pages: subscribe, confirm, unsubscribe. Thin views over `legal.subscribing`
+and `legal.signed_links`, with the form's rate limits counted here (`legal.rate_limits`).
 
 None of these pages may be cached: they carry a CSRF token or act on a personal link. The
 document pages themselves only hold a plain GET form that leads here, so they stay
@@ -15,16 +16,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView
 
-from sigma_terms.security import client_ip
-
-from . import notifications
+from . import rate_limits, signed_links, subscribing
 from .forms import SubscribeForm
 from .models import Document, DocumentVersion, language_codes
 
 
 def invalid_link(request, error, document=None):
     """The answer to an altered, foreign or expired link: a page that says which, with 400."""
-    context = {"expired": isinstance(error, notifications.ExpiredToken), "document": document}
+    context = {"expired": isinstance(error, signed_links.ExpiredToken), "document": document}
     return TemplateResponse(request, "legal/subscriptions/invalid_link.html", context, status=400)
 
 
@@ -47,25 +46,30 @@ class SubscribeView(FormView):
             "language": language if language in language_codes() else get_language(),
         }
 
-    def get_form_kwargs(self):
-        # The same client address as the admin's brute-force protection: behind a proxy,
-        # taken from the configured trusted header (DJANGO_CLIENT_IP_HEADER).
-        return {**super().get_form_kwargs(), "client_ip": client_ip(self.request)}
-
     def get_context_data(self, **kwargs):
         return super().get_context_data(document=self.document, **kwargs)
 
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        valid = form.is_valid()
+        # Every submission counts against the sender's address (behind a proxy, taken from the
+        # trusted header, as for the admin's lock-out); one with a valid email also against its mailbox.
+        email = form.cleaned_data.get("email")
+        if rate_limits.subscribe_ip_over_limit(request) or (
+            email and rate_limits.subscribe_address_over_limit(request, email)
+        ):
+            form.refuse_as_rate_limited()
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return self.form_valid(form) if valid else self.form_invalid(form)
+
     def form_valid(self, form):
         try:
-            notifications.request_subscription(document=self.document, **form.cleaned_data)
-        except notifications.ConfirmationNotSent:
+            subscribing.request_subscription(document=self.document, **form.cleaned_data)
+        except subscribing.ConfirmationNotSent:
             form.add_error(None, _("We could not send the confirmation email just now. Please try again later."))
             return self.render_to_response(self.get_context_data(form=form), status=503)
         context = self.get_context_data(email=form.cleaned_data["email"])
         return TemplateResponse(self.request, "legal/subscriptions/sent.html", context)
-
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=429 if form.is_rate_limited else 200)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -76,15 +80,15 @@ class ConfirmSubscriptionView(TemplateView):
 
     def get(self, request, slug, token):
         try:
-            subscription = notifications.check_confirmation(token, slug=slug)
-        except notifications.InvalidToken as error:
+            subscription = signed_links.check_confirmation(token, slug=slug)
+        except signed_links.InvalidToken as error:
             return invalid_link(request, error)
         return self.render_to_response({"subscription": subscription, "document": subscription.document})
 
     def post(self, request, slug, token):
         try:
-            subscription = notifications.confirm_subscription(token, slug=slug)
-        except notifications.InvalidToken as error:
+            subscription = subscribing.confirm_subscription(token, slug=slug)
+        except signed_links.InvalidToken as error:
             return invalid_link(request, error)
         context = {"subscription": subscription, "document": subscription.document, "confirmed": True}
         return self.render_to_response(context)
@@ -100,15 +104,15 @@ class UnsubscribeView(TemplateView):
 
     def get(self, request, token):
         try:
-            subscription = notifications.check_unsubscribe(token)
-        except notifications.InvalidToken as error:
+            subscription = signed_links.check_unsubscribe(token)
+        except signed_links.InvalidToken as error:
             return invalid_link(request, error)
         return self.render_to_response({"subscription": subscription, "document": subscription.document})
 
     def post(self, request, token):
         try:
-            subscription = notifications.unsubscribe(token)
-        except notifications.InvalidToken as error:
+            subscription = subscribing.unsubscribe(token)
+        except signed_links.InvalidToken as error:
             return invalid_link(request, error)
         context = {"subscription": subscription, "document": subscription.document, "unsubscribed": True}
         return self.render_to_response(context)

@@ -1,7 +1,7 @@
 """Email subscriptions to a document and the outbox of notices sent when a version is published.
 
 The models only; what happens to them (double opt-in, queueing in the publish transaction,
-sending with retries) lives in `legal.notifications`. `legal.models` imports this module so
+sending with retries) lives in `legal.subscribing` and `legal.outbox`. `legal.models` imports this module so
 the models belong to the app. Foreign keys name their targets as strings so this module
 never imports `legal.models` back.
 """

@@ -265,12 +265,15 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A dead mail server must not hang `send_notifications` (or a subscribe request) forever.
 EMAIL_TIMEOUT = vars().get("EMAIL_TIMEOUT") or int(os.environ.get("EMAIL_TIMEOUT", "30"))
 
-# Email subscriptions (legal/notifications.py): confirmation link lifetime, form rate limits
-# per IP and per address within the window, and the outbox's batches, leases and retries.
+# Email subscriptions (legal/subscribing.py, legal/signed_links.py, legal/rate_limits.py,
+# legal/outbox.py): confirmation link lifetime, form rate limits per IP and per address
+# within the window, and the outbox's batches, leases and retries.
 SUBSCRIPTION_CONFIRM_MAX_AGE = int(os.environ.get("SUBSCRIPTION_CONFIRM_MAX_AGE", str(7 * 24 * 3600)))
 SUBSCRIPTION_RATE_LIMIT_PER_IP = int(os.environ.get("SUBSCRIPTION_RATE_LIMIT_PER_IP", "5"))
 SUBSCRIPTION_RATE_LIMIT_PER_ADDRESS = int(os.environ.get("SUBSCRIPTION_RATE_LIMIT_PER_ADDRESS", "3"))
 SUBSCRIPTION_RATE_LIMIT_WINDOW = 3600
+# django-ratelimit counts in the default cache; while that is down, nothing is counted.
+RATELIMIT_FAIL_OPEN = True
 NOTIFICATION_BATCH_SIZE = 50
 NOTIFICATION_LEASE_SECONDS = 300
 NOTIFICATION_MAX_ATTEMPTS = 8

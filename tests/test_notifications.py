@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
-from legal import notifications
-from legal.notifications import retry_delay, send_due_notifications
+from legal import outbox
+from legal.emails import notice_message
+from legal.outbox import retry_delay, send_due_notifications
 from legal.publishing import PublishingError, publish_version, withdraw_version
 from legal.subscriptions import Notification, Subscription
 from tests.conftest import START, make_version, site_time
@@ -83,7 +84,7 @@ def test_notices_roll_back_with_the_publish(readers, terms):
 
 def test_queueing_twice_never_creates_a_second_notice(readers, terms):
     version = make_version(terms.document, effective_at=DECEMBER)
-    notifications.queue_notifications(version)
+    outbox.queue_notifications(version)
     assert Notification.objects.count() == 2
 
 
@@ -118,6 +119,7 @@ def test_each_subscriber_gets_one_email_in_their_language(readers, terms, mailou
     assert '<a href="https://terms.sigma.video/en/terms-of-service/versions/2/">' in html.content
 
     vietnamese = by_address["doc@example.vn"]
+    assert vietnamese.subject == "Điều khoản sử dụng: phiên bản 2 có hiệu lực từ ngày 1 tháng 12 năm 2026"
     assert vietnamese.extra_headers["Content-Language"] == "vi"
     assert "00:00, 1 tháng 12 năm 2026" in vietnamese.body
     assert "Section 2 now names the data we keep (vi)" in vietnamese.body
@@ -154,15 +156,15 @@ def test_notices_go_out_in_batches(terms, mailoutbox):
 
 def test_a_second_sender_cannot_claim_what_the_first_holds(readers, terms, clock):
     make_version(terms.document, effective_at=DECEMBER)
-    first_token, first = notifications._claim(10)
-    second_token, second = notifications._claim(10)
+    first_token, first = outbox._claim(10)
+    second_token, second = outbox._claim(10)
     assert len(first) == 2 and second == []
     # A sender that died keeps nothing for ever: its lease runs out.
     clock.move_to(START + datetime.timedelta(seconds=301))
-    third_token, third = notifications._claim(10)
+    third_token, third = outbox._claim(10)
     assert {n.pk for n in third} == {n.pk for n in first}
     # The dead sender, should it wake up, can no longer record anything on those rows.
-    notifications._record_sent(first[0], first_token, notifications.notice_message(first[0]))
+    outbox._record_sent(first[0], first_token, notice_message(first[0]))
     assert Notification.objects.get(pk=first[0].pk).status == "pending"
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from legal import notifications
+from legal import signed_links, subscribing
 from legal.subscriptions import Notification, Subscription
 from tests.conftest import make_version, site_time
 from tests.smtp import closed_port
@@ -172,7 +172,7 @@ def test_resubscribing_in_another_language_changes_it_on_confirmation(client, te
 
 def test_unsubscribing_twice_is_harmless(client, terms):
     subscription = confirmed(terms.document)
-    path = path_of(notifications.unsubscribe_url(subscription))
+    path = path_of(signed_links.unsubscribe_url(subscription))
     assert client.post(path).status_code == 200
     first = Subscription.objects.get().unsubscribed_at
     response = client.post(path)
@@ -183,7 +183,7 @@ def test_unsubscribing_twice_is_harmless(client, terms):
 
 def test_unsubscribe_link_shows_a_button_first(client, terms):
     subscription = confirmed(terms.document, language="vi")
-    path = path_of(notifications.unsubscribe_url(subscription))
+    path = path_of(signed_links.unsubscribe_url(subscription))
     assert path.startswith("/vi/unsubscribe/")
     response = client.get(path)
     assert response.status_code == 200
@@ -197,7 +197,7 @@ def test_an_old_confirmation_link_cannot_undo_an_unsubscribe(client, terms, mail
     link = path_of(confirm_link(mailoutbox[0]))
     client.post(link)
     clock.move_to(site_time(2026, 11, 25, 9, 0))
-    client.post(path_of(notifications.unsubscribe_url(Subscription.objects.get())))
+    client.post(path_of(signed_links.unsubscribe_url(Subscription.objects.get())))
     response = client.post(link)
     assert response.status_code == 400
     assert not Subscription.objects.get().is_active
@@ -205,7 +205,7 @@ def test_an_old_confirmation_link_cannot_undo_an_unsubscribe(client, terms, mail
 
 def test_subscribing_again_after_unsubscribing_needs_a_new_confirmation(client, terms, mailoutbox, clock):
     subscription = confirmed(terms.document)
-    client.post(path_of(notifications.unsubscribe_url(subscription)))
+    client.post(path_of(signed_links.unsubscribe_url(subscription)))
     clock.move_to(site_time(2026, 11, 25, 9, 0))
     submit(client, {"email": "reader@example.com", "language": "en"})
     subscription.refresh_from_db()
@@ -270,7 +270,7 @@ def test_confirming_needs_a_csrf_token_but_one_click_unsubscribe_does_not(browse
     assert Client(enforce_csrf_checks=True).post(path_of(confirm_link(mailoutbox[0]))).status_code == 403
     assert not Subscription.objects.get().is_active
     subscription = confirmed(terms.document, email="reader2@example.com")
-    unsubscribe = path_of(notifications.unsubscribe_url(subscription))
+    unsubscribe = path_of(signed_links.unsubscribe_url(subscription))
     # A mail client's RFC 8058 one-click POST: no cookie, no CSRF token.
     one_click = Client(enforce_csrf_checks=True).post(unsubscribe, {"List-Unsubscribe": "One-Click"})
     assert one_click.status_code == 200
@@ -306,7 +306,7 @@ def test_a_confirmation_link_only_works_for_its_own_document(client, terms, mail
 
 def test_an_unsubscribe_token_is_not_a_confirmation_token(client, terms):
     subscription = Subscription.objects.create(document=terms.document, email="reader@example.com", language="en")
-    token = notifications.unsubscribe_token(subscription)
+    token = signed_links.unsubscribe_token(subscription)
     assert client.post(f"/en/terms-of-service/subscribe/confirm/{token}/").status_code == 400
     subscription.refresh_from_db()
     assert not subscription.is_active
@@ -314,7 +314,7 @@ def test_an_unsubscribe_token_is_not_a_confirmation_token(client, terms):
 
 def test_a_confirmation_token_is_not_an_unsubscribe_token(client, terms):
     subscription = confirmed(terms.document)
-    token = notifications.confirmation_token(subscription, "en")
+    token = signed_links.confirmation_token(subscription, "en")
     assert client.post(f"/en/unsubscribe/{token}/").status_code == 400
     subscription.refresh_from_db()
     assert subscription.is_active
@@ -322,7 +322,7 @@ def test_a_confirmation_token_is_not_an_unsubscribe_token(client, terms):
 
 def test_tampered_unsubscribe_links_are_refused(client, terms):
     subscription = confirmed(terms.document)
-    path = path_of(notifications.unsubscribe_url(subscription))
+    path = path_of(signed_links.unsubscribe_url(subscription))
     token = path.rstrip("/").rsplit("/", 1)[1]
     response = client.post(path.replace(token, tamper(token)))
     assert response.status_code == 400
@@ -333,7 +333,7 @@ def test_tampered_unsubscribe_links_are_refused(client, terms):
 def test_a_link_for_a_deleted_and_replaced_subscription_is_refused(client, terms):
     """The token names the address too, so a reused primary key does not inherit the link."""
     old = Subscription.objects.create(document=terms.document, email="old@example.com", language="en")
-    token = notifications.unsubscribe_token(old)
+    token = signed_links.unsubscribe_token(old)
     pk = old.pk
     old.delete()
     new = Subscription.objects.create(pk=pk, document=terms.document, email="new@example.com", language="en",
@@ -347,6 +347,7 @@ def test_confirmation_links_expire_after_seven_days(client, terms, mailoutbox, c
     submit(client, {"email": "reader@example.com", "language": "en"})
     link = path_of(confirm_link(mailoutbox[0]))
     assert "The link works until 1 December 2026, 12:00 (Vietnam time)." in mailoutbox[0].body
+    assert mailoutbox[0].subject == "Confirm your subscription to changes of the Terms of Service"
     clock.move_to(site_time(2026, 12, 1, 12, 0, 1))
     for method in (client.get, client.post):
         response = method(link)
@@ -364,7 +365,7 @@ def test_confirmation_links_work_until_they_expire(client, terms, mailoutbox, cl
 
 def test_unsubscribe_links_never_expire(client, terms, clock):
     subscription = confirmed(terms.document)
-    path = path_of(notifications.unsubscribe_url(subscription))
+    path = path_of(signed_links.unsubscribe_url(subscription))
     clock.move_to(site_time(2031, 1, 1))
     assert client.post(path).status_code == 200
     subscription.refresh_from_db()
@@ -426,7 +427,7 @@ def test_three_requests_per_hour_per_address_whatever_the_ip(client, terms, mail
     ],
 )
 def test_the_canonical_mailbox_of_an_address(email, mailbox):
-    assert notifications.canonical_mailbox(email) == mailbox
+    assert subscribing.canonical_mailbox(email) == mailbox
 
 
 def test_plus_tags_case_and_quoting_share_the_limit_of_one_mailbox(client, terms, mailoutbox):

@@ -6,7 +6,7 @@ sent notice is never sent again. Failures are retried later with exponential bac
 
 from django.core.management.base import BaseCommand
 
-from legal.notifications import send_due_notifications
+from legal.outbox import send_due_notifications
 
 
 class Command(BaseCommand):

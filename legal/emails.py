@@ -1,0 +1,141 @@
+"""The emails of subscriptions: the confirmation, the notice of a new version, the follow-up
+of a withdrawn one. Subject and bodies come from templates in `templates/emails/`, rendered
+in the subscriber's language; every email carries the one-click unsubscribe headers.
+"""
+
+from datetime import timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+
+from . import clock
+from .links import absolute_url
+from .signed_links import confirmation_url, unsubscribe_url
+from .subscriptions import Notification
+
+
+def _format_when(moment):
+    return date_format(localtime(moment), "DATETIME_FORMAT")
+
+
+def _site_domain():
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def notice_message_id(notification):
+    """The one Message-ID of a notice, the same on every attempt.
+
+    A server that stored a message but never answered makes the sender try again; the copy
+    it then sends carries the same Message-ID, so mail systems and readers see one message.
+    Derived from the outbox row, which never changes once queued.
+    """
+    created = int(notification.created_at.timestamp() * 1_000_000)
+    return f"<notice.{notification.pk}.{created}@{_site_domain()}>"
+
+
+def _message(*, template, context, subscription, language, connection=None, message_id=None):
+    """An email in `language` from `emails/<template>_subject.txt`, `.txt` and `.html`, with the unsubscribe link and headers."""
+    unsubscribe = unsubscribe_url(subscription, language)
+    context = {**context, "unsubscribe_url": unsubscribe, "language": language}
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[subscription.email],
+        connection=connection,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": language,
+            # Our own Message-ID: Django's default asks the resolver for this host's FQDN.
+            "Message-ID": message_id or make_msgid(domain=_site_domain()),
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def confirmation_message(subscription, language):
+    """The email with the link that confirms `subscription`, in `language`."""
+    with translation.override(language):
+        title = subscription.document.title
+        expires = _format_when(clock.now() + timedelta(seconds=settings.SUBSCRIPTION_CONFIRM_MAX_AGE))
+    context = {"title": title, "confirm_url": confirmation_url(subscription, language), "expires": expires}
+    return _message(template="subscription_confirm", context=context, subscription=subscription, language=language)
+
+
+def notice_message(notification, *, connection=None):
+    """The email about `notification.version` to its subscriber, in the subscriber's language."""
+    if notification.kind == Notification.Kind.WITHDRAWN:
+        return withdrawal_message(notification, connection=connection)
+    version = notification.version
+    document = version.document
+    subscription = notification.subscription
+    language = subscription.language
+    authoritative = document.authoritative_language
+    previous = version.previous()
+    with translation.override(language):
+        title = getattr(version, f"title_{language}") or getattr(version, f"title_{authoritative}")
+        when = _format_when(version.effective_at)
+        effective_date = date_format(localtime(version.effective_at), "DATE_FORMAT")
+    context = {
+        "title": title,
+        "version": version,
+        "summary": getattr(version, f"summary_{language}") or getattr(version, f"summary_{authoritative}"),
+        "effective": when,
+        "effective_date": effective_date,
+        "version_url": absolute_url(language, "legal:version", slug=document.slug, number=version.number),
+        "previous": previous,
+        "compare_url": (
+            absolute_url(language, "legal:compare", slug=document.slug, a=previous.number, b=version.number)
+            if previous
+            else ""
+        ),
+    }
+    return _message(
+        template="version_published",
+        context=context,
+        subscription=subscription,
+        language=language,
+        connection=connection,
+        message_id=notice_message_id(notification),
+    )
+
+
+def withdrawal_message(notification, *, connection=None):
+    """The follow-up email: a version the subscriber was told about will not take effect."""
+    version = notification.version
+    document = version.document
+    subscription = notification.subscription
+    language = subscription.language
+    current = document.versions.in_effect().first()
+    with translation.override(language):
+        title = getattr(version, f"title_{language}") or getattr(version, f"title_{document.authoritative_language}")
+        context = {
+            "title": title,
+            "version": version,
+            "was_effective": _format_when(version.effective_at),
+            "withdrawn": _format_when(version.withdrawn_at),
+            "reason": version.withdrawal_reason,
+            "reissue": version.withdrawal_reissue_planned,
+            "current": current,
+            "version_url": absolute_url(language, "legal:version", slug=document.slug, number=version.number),
+            "document_url": absolute_url(language, "legal:document", slug=document.slug),
+        }
+    return _message(
+        template="version_withdrawn",
+        context=context,
+        subscription=subscription,
+        language=language,
+        connection=connection,
+    )
