@@ -7,6 +7,7 @@ registered in `translation.py`; this module stays bare of modeltranslation.
 import datetime
 import hashlib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,12 +25,12 @@ class ProtectedVersionError(Exception):
     """Raised when code tries to change or delete a published or withdrawn version."""
 
 
-def language_codes():
+def language_codes() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
 
 
 class DocumentQuerySet(models.QuerySet):
-    def in_force(self, at=None):
+    def in_force(self, at: datetime.datetime | None = None) -> "DocumentQuerySet":
         """Documents that have a version in effect at `at` (default now)."""
         in_effect = DocumentVersion.objects.filter(document=OuterRef("pk")).in_effect(at)
         return self.filter(Exists(in_effect))
@@ -83,12 +84,12 @@ ALWAYS_MUTABLE_FIELDS = ("updated_at", "based_on")
 _UNSET = object()
 
 
-def text_field_names():
+def text_field_names() -> list[str]:
     """The typed text columns: titles, summaries and bodies in every language."""
     return [f"{base}_{code}" for base in ("title", "summary", "body") for code in language_codes()]
 
 
-def text_and_rendering_field_names():
+def text_and_rendering_field_names() -> list[str]:
     """The bodies and their HTML and sections, in every language: what a list of versions leaves out."""
     return [
         name
@@ -97,7 +98,7 @@ def text_and_rendering_field_names():
     ]
 
 
-def rendered_field_names():
+def rendered_field_names() -> list[str]:
     """The columns `DocumentVersion.render()` derives from the bodies."""
     return [f"{base}_{code}" for base in ("body_html", "sections", "body_sha256") for code in language_codes()]
 
@@ -123,12 +124,12 @@ def frozen_field_names() -> list[str]:
     return [field.name for field in DocumentVersion._meta.concrete_fields if field.name not in mutable]
 
 
-def in_effect_among(versions, at):
+def in_effect_among(versions: "Iterable[DocumentVersion]", at: datetime.datetime) -> "DocumentVersion | None":
     """`DocumentVersionQuerySet.in_effect()` for versions already loaded (no query)."""
     return max((v for v in versions if v.is_in_effect_at(at)), key=lambda v: v.effective_at, default=None)
 
 
-def scheduled_among(versions, at):
+def scheduled_among(versions: "Iterable[DocumentVersion]", at: datetime.datetime) -> "list[DocumentVersion]":
     """`DocumentVersionQuerySet.scheduled()` for versions already loaded, soonest first."""
     upcoming = (v for v in versions if v.status == DocumentVersion.Status.PUBLISHED and v.effective_at > at)
     return sorted(upcoming, key=lambda v: v.effective_at)
@@ -162,21 +163,21 @@ class DocumentVersionQuerySet(models.QuerySet):
     latest `effective_at <= T`.
     """
 
-    def published(self):
+    def published(self) -> "DocumentVersionQuerySet":
         """Versions the public may read: published, whether in effect, past or scheduled."""
         return self.filter(status=DocumentVersion.Status.PUBLISHED)
 
-    def listed(self):
+    def listed(self) -> "DocumentVersionQuerySet":
         """Versions that appear in a document's history: published and withdrawn."""
         return self.exclude(status=DocumentVersion.Status.DRAFT)
 
-    def drafts(self):
+    def drafts(self) -> "DocumentVersionQuerySet":
         return self.filter(status=DocumentVersion.Status.DRAFT)
 
-    def withdrawn(self):
+    def withdrawn(self) -> "DocumentVersionQuerySet":
         return self.filter(status=DocumentVersion.Status.WITHDRAWN)
 
-    def in_effect(self, at=None):
+    def in_effect(self, at: datetime.datetime | None = None) -> "DocumentVersionQuerySet":
         """The published version with the latest `effective_at <= at` (default: now).
 
         A queryset of at most one row, so it can be used as a subquery; `.first()` gives
@@ -186,12 +187,12 @@ class DocumentVersionQuerySet(models.QuerySet):
         at = clock.now() if at is None else at
         return self.published().filter(effective_at__lte=at).order_by("-effective_at")[:1]
 
-    def scheduled(self, at=None):
+    def scheduled(self, at: datetime.datetime | None = None) -> "DocumentVersionQuerySet":
         """Published versions that take effect after `at`, soonest first."""
         at = clock.now() if at is None else at
         return self.published().filter(effective_at__gt=at).order_by("effective_at")
 
-    def applying_during(self, start, end):
+    def applying_during(self, start: datetime.datetime, end: datetime.datetime) -> "DocumentVersionQuerySet":
         """The versions that applied at some instant of [start, end], in the order they applied.
 
         The one in effect at `start`, then each published version that took effect after
@@ -204,7 +205,7 @@ class DocumentVersionQuerySet(models.QuerySet):
             .order_by("effective_at")
         )
 
-    def day_stretches(self, day):
+    def day_stretches(self, day: datetime.date) -> list[DayStretch]:
         """[DayStretch] for each version that applied during `day` (site time zone), in order.
 
         Raises clock.DayOutOfRange for a day at the edge of the calendar.
@@ -220,28 +221,28 @@ class DocumentVersionQuerySet(models.QuerySet):
             for index, version in enumerate(versions)
         ]
 
-    def before(self, version):
+    def before(self, version: "DocumentVersion") -> "DocumentVersionQuerySet":
         """Published versions of `version`'s document numbered below it, newest first."""
         queryset = self.published().filter(document=version.document_id)
         if version.number is not None:
             queryset = queryset.filter(number__lt=version.number)
         return queryset.order_by("-number")
 
-    def after(self, version):
+    def after(self, version: "DocumentVersion") -> "DocumentVersionQuerySet":
         """Published versions of `version`'s document numbered above it, oldest first."""
         if version.number is None:
             return self.none()
         return self.published().filter(document=version.document_id, number__gt=version.number).order_by("number")
 
-    def latest_published(self):
+    def latest_published(self) -> "DocumentVersion | None":
         """The published version with the highest number (in effect or scheduled)."""
         return self.published().order_by("-number").first()
 
-    def without_texts(self):
+    def without_texts(self) -> "DocumentVersionQuerySet":
         """Leave the bodies and their renderings unread: for lists and answers that show no text."""
         return self.defer(*text_and_rendering_field_names())
 
-    def with_neighbours(self):
+    def with_neighbours(self) -> "DocumentVersionQuerySet":
         """Annotate `previous_number` and `next_number`: the neighbouring published numbers."""
         published = DocumentVersion.objects.published().filter(document=OuterRef("document"))
         return self.annotate(
@@ -253,7 +254,7 @@ class DocumentVersionQuerySet(models.QuerySet):
             ),
         )
 
-    def with_public_state(self, at=None):
+    def with_public_state(self, at: datetime.datetime | None = None) -> "DocumentVersionQuerySet":
         """Annotate `state` (a PublicState value) for each row at `at` (default now)."""
         at = clock.now() if at is None else at
         current = DocumentVersion.objects.filter(document=OuterRef("document")).in_effect(at).values("pk")
@@ -268,7 +269,7 @@ class DocumentVersionQuerySet(models.QuerySet):
             )
         )
 
-    def in_state(self, state, at=None):
+    def in_state(self, state: str, at: datetime.datetime | None = None) -> "DocumentVersionQuerySet":
         """Versions whose public state at `at` is `state`."""
         return self.with_public_state(at).filter(state=state)
 
@@ -452,14 +453,14 @@ class DocumentVersion(models.Model):
 
     # Reading ---------------------------------------------------------------------------
 
-    def has_language(self, code):
+    def has_language(self, code: str) -> bool:
         return bool(getattr(self, f"title_{code}", "") and getattr(self, f"body_{code}", ""))
 
     @property
-    def complete_languages(self):
+    def complete_languages(self) -> list[str]:
         return [code for code in language_codes() if self.has_language(code)]
 
-    def text_for(self, code):
+    def text_for(self, code: str) -> tuple[str, str, str, list[Section]]:
         """The text shown to a reader of `code`: that language, or the authoritative one.
 
         Returns (language actually shown, title, html, sections). No silent fallback: the
@@ -469,7 +470,7 @@ class DocumentVersion(models.Model):
         sections = [Section(*item) for item in getattr(self, f"sections_{shown}") or []]
         return shown, getattr(self, f"title_{shown}"), getattr(self, f"body_html_{shown}"), sections
 
-    def is_in_effect_at(self, at):
+    def is_in_effect_at(self, at: datetime.datetime) -> bool:
         """Published and effective by `at` (it may have been superseded since)."""
         return self.status == self.Status.PUBLISHED and self.effective_at is not None and self.effective_at <= at
 
@@ -485,7 +486,7 @@ class DocumentVersion(models.Model):
     def is_withdrawn(self):
         return self.status == self.Status.WITHDRAWN
 
-    def previous(self):
+    def previous(self) -> "DocumentVersion | None":
         """The published version this one follows: the highest published number below it.
 
         For a draft, the latest published version (the one it would follow if published now).
@@ -495,17 +496,17 @@ class DocumentVersion(models.Model):
             cached = self.__dict__["_previous"] = DocumentVersion.objects.before(self).first()
         return cached
 
-    def next(self):
+    def next(self) -> "DocumentVersion | None":
         """The published version that follows this one, or None."""
         cached = self.__dict__.get("_next", _UNSET)
         if cached is _UNSET:
             cached = self.__dict__["_next"] = DocumentVersion.objects.after(self).first()
         return cached
 
-    def is_scheduled_at(self, at):
+    def is_scheduled_at(self, at: datetime.datetime) -> bool:
         return self.status == self.Status.PUBLISHED and self.effective_at is not None and self.effective_at > at
 
-    def public_state(self, at=None):
+    def public_state(self, at: datetime.datetime | None = None) -> PublicState:
         """This version's PublicState at `at` (default now).
 
         Uses the `state` annotation of `with_public_state()` when the row has one.
@@ -524,12 +525,12 @@ class DocumentVersion(models.Model):
             return PublicState.SUPERSEDED
         return PublicState.IN_EFFECT
 
-    def superseded_at(self):
+    def superseded_at(self) -> datetime.datetime | None:
         """The instant this version stopped applying (the next one took effect), or None."""
         following = self.next()
         return following.effective_at if following is not None else None
 
-    def published_since_drafted(self):
+    def published_since_drafted(self) -> "DocumentVersion | None":
         """For a draft made from a version, the latest version published after that one, or None.
 
         Publishing the draft as it is would undo that version's changes: it needs a rebase.
@@ -540,7 +541,7 @@ class DocumentVersion(models.Model):
         latest = self.document.versions.latest_published()
         return latest if latest is not None and latest.number > origin.number else None
 
-    def neighbour_numbers(self):
+    def neighbour_numbers(self) -> tuple[int | None, int | None]:
         """(previous, next) published numbers, from `with_neighbours()` when annotated."""
         if "previous_number" in self.__dict__:
             return self.__dict__["previous_number"], self.__dict__["next_number"]

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 from django.utils.formats import date_format
@@ -96,7 +97,7 @@ def _section_problems(version):
     return problems
 
 
-def lead_time():
+def lead_time() -> timedelta:
     """How long after publishing a version may take effect at the earliest (PUBLISH_LEAD_SECONDS)."""
     return timedelta(seconds=settings.PUBLISH_LEAD_SECONDS)
 
@@ -106,7 +107,7 @@ def _reissue_base(withdrawn):
     return withdrawn.based_on if withdrawn.based_on_id else withdrawn.previous()
 
 
-def rebased_texts(version, onto):
+def rebased_texts(version: DocumentVersion, onto: DocumentVersion) -> dict:
     """{field: MergeResult}: `version`'s text with `onto`'s changes since their common origin merged in."""
     base = version.based_on if version.based_on_id else version.previous()
     if version.is_withdrawn:
@@ -125,7 +126,7 @@ def rebased_texts(version, onto):
     return results
 
 
-def keeps_notice(version):
+def keeps_notice(version: DocumentVersion) -> bool:
     """Whether a re-issue keeps the notice its withdrawn version already gave.
 
     Only when its text is exactly the withdrawn text plus the edits of the version it is
@@ -141,14 +142,20 @@ def keeps_notice(version):
     )
 
 
-def notice_from(version, at):
+def notice_from(version: DocumentVersion, at: datetime) -> datetime:
     """The instant `version`'s notice period counts from if it is published at `at`."""
     if keeps_notice(version):
         return version.reissue_of.notice_from or version.reissue_of.published_at
     return at
 
 
-def earliest_effective(version, *, at, latest=None, start=None):
+def earliest_effective(
+    version: DocumentVersion,
+    *,
+    at: datetime,
+    latest: DocumentVersion | None = None,
+    start: datetime | None = None,
+) -> datetime:
     """The earliest instant the rules allow `version` to take effect if it is published at `at`.
 
     The latest of: `at` plus the lead time; the end of the notice period for a material
@@ -170,7 +177,7 @@ def _when(moment):
     return date_format(localtime(moment), "DATETIME_FORMAT")
 
 
-def publish_problems(version, *, at=None):
+def publish_problems(version: DocumentVersion, *, at: datetime | None = None) -> list[str]:
     """Every reason the draft `version` cannot be published at `at` (default now)."""
     at = clock.now() if at is None else at
     if not version.is_draft:
@@ -263,7 +270,7 @@ def publish_problems(version, *, at=None):
     return problems
 
 
-def plan_publish(version, *, at=None):
+def plan_publish(version: DocumentVersion, *, at: datetime | None = None) -> PublishPlan:
     at = clock.now() if at is None else at
     latest = version.document.versions.latest_published()
     highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
@@ -296,7 +303,9 @@ def _lock(version):
     return DocumentVersion.objects.select_related("document").get(pk=version.pk)
 
 
-def publish_version(version, *, user=None, at=None):
+def publish_version(
+    version: DocumentVersion, *, user: AbstractBaseUser | None = None, at: datetime | None = None
+) -> DocumentVersion:
     """Publish the draft `version`: validate, number, freeze and record, atomically.
 
     Raises PublishingError with every problem when the version cannot be published.
@@ -329,7 +338,7 @@ def publish_version(version, *, user=None, at=None):
 WITHDRAWAL_REASON_MAX_LENGTH = 2000
 
 
-def withdraw_problems(version, *, at=None, reason=None):
+def withdraw_problems(version: DocumentVersion, *, at: datetime | None = None, reason: str | None = None) -> list[str]:
     """Every reason `version` cannot be withdrawn at `at`; `reason` is checked when given."""
     at = clock.now() if at is None else at
     if not version.is_published:
@@ -347,7 +356,14 @@ def withdraw_problems(version, *, at=None, reason=None):
     return problems
 
 
-def withdraw_version(version, *, reason, reissue=False, user=None, at=None):
+def withdraw_version(
+    version: DocumentVersion,
+    *,
+    reason: str,
+    reissue: bool = False,
+    user: AbstractBaseUser | None = None,
+    at: datetime | None = None,
+) -> DocumentVersion:
     """Withdraw a scheduled version: it stays in the history, marked withdrawn, never in effect.
 
     `reason` is required; `reissue` records that its text is to be re-issued. Subscribers
@@ -384,7 +400,7 @@ def _new_draft(document, *, user, change_kind=DocumentVersion.ChangeKind.MATERIA
     return draft
 
 
-def new_draft_from(version, *, user=None):
+def new_draft_from(version: DocumentVersion, *, user: AbstractBaseUser | None = None) -> DocumentVersion:
     """A new draft carrying every language of `version` (title and body; summary left empty).
 
     It starts as a material change whatever `version` was: a change is editorial only
@@ -398,7 +414,7 @@ def new_draft_from(version, *, user=None):
     return draft
 
 
-def reissue_draft(withdrawn, *, user=None):
+def reissue_draft(withdrawn: DocumentVersion, *, user: AbstractBaseUser | None = None) -> tuple[DocumentVersion, int]:
     """A new draft re-issuing the withdrawn version's text, rebased on the latest published version.
 
     Keeps the withdrawn version's kind of change and summaries. Conflicting edits are left
@@ -422,7 +438,7 @@ def reissue_draft(withdrawn, *, user=None):
     return draft, sum(result.conflicts for result in merged.values())
 
 
-def rebase_draft(draft, *, user=None):
+def rebase_draft(draft: DocumentVersion, *, user: AbstractBaseUser | None = None) -> int:
     """Merge into `draft` the changes of the versions published since it was made.
 
     Returns the number of conflicts left marked in its text.

@@ -138,7 +138,7 @@ def _bracket_scan(paragraph):
     return cost + sum(len(text) - position for position in open_square + open_round)
 
 
-def check_limits(text, limits=LIMITS):
+def check_limits(text: str, limits: Limits = LIMITS) -> None:
     """Raise RenderLimitError if `text` is past one of `limits`; cheap (linear) to run."""
     if len(text) > limits.body_chars:
         raise RenderLimitError("body_chars", limit=limits.body_chars, found=len(text))
@@ -188,11 +188,11 @@ class RenderedMarkdown:
     sections: tuple = field(default_factory=tuple)
 
     @property
-    def section_ids(self):
+    def section_ids(self) -> list[str]:
         return [section.id for section in self.sections]
 
 
-def split_front_matter(text):
+def split_front_matter(text: str) -> tuple[dict, str]:
     """Return (metadata, body) for a source file; metadata is {} when there is none."""
     match = FRONT_MATTER.match(text)
     if not match:
@@ -209,7 +209,7 @@ def split_front_matter(text):
     return metadata, text[match.end() :]
 
 
-def slugify_heading(text):
+def slugify_heading(text: str) -> str:
     """Readable ASCII anchor for a heading: "1. Các định nghĩa" -> "1-cac-dinh-nghia"."""
     text = unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
     # Django's slugify keeps "_", which the sanitiser's id pattern does not allow.
@@ -299,7 +299,9 @@ class _SectionsExtension(Extension):
         md.treeprocessors.register(_Sections(md, self.section_ids), "sections", 6)
 
 
-def render_markdown(text, *, section_ids=None, permalink_label=None):
+def render_markdown(
+    text: str, *, section_ids: list[str] | None = None, permalink_label: str | None = None
+) -> RenderedMarkdown:
     """Render Markdown `text` to sanitised HTML.
 
     `section_ids` are the anchors of the authoritative language's headings, in outline
