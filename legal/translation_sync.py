@@ -294,3 +294,24 @@ def prune_ledger(version):
 def _keys(version):
     anchors = [section.anchor for section in section_texts(version, version.document.authoritative_language)]
     return {(code, anchor) for code in translation_languages(version) for anchor in anchors}
+
+
+def start_in_step(versions):
+    """Start the ledger of published `versions` that have none: each section confirmed at publication.
+
+    For a record older than the ledger, such as a backup restored by `restore_versions`;
+    migration 0013 did the same for the versions in the database when the ledger began.
+    """
+    rows = [
+        SectionConfirmation(
+            version=version, language=code, anchor=section.anchor, authoritative_sha256=section.sha256,
+            authoritative_text=section.text, method=SectionConfirmation.Method.INITIAL, reason="",
+            confirmed_at=version.published_at, confirmed_by_id=version.published_by_id,
+        )
+        for version in versions
+        for section in section_texts(version, version.document.authoritative_language)
+        for code in translation_languages(version)
+    ]  # fmt: skip
+    # bulk_create, as loaddata: rows of a version that left the draft state are not save()d.
+    SectionConfirmation.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
