@@ -183,7 +183,14 @@ def confirm_sections(
         problems.append(_("Say why the change does not affect the translation: the reason is kept in the record."))
     if len(reason) > REASON_MAX_LENGTH:
         problems.append(_("The reason is too long: at most %(limit)s characters.") % {"limit": REASON_MAX_LENGTH})
-    statuses = section_statuses(version, languages=languages)
+    foreign = [code for code in languages or () if code not in translation_languages(version)]
+    if foreign:
+        problems.append(
+            _("%(language)s is not a translation of this document.") % {"language": _language_name(foreign[0])}
+            if foreign[0] in language_codes()
+            else _("Unknown language.")
+        )
+    statuses = section_statuses(version, languages=[code for code in languages or () if code not in foreign] or None)
     if anchors is not None:
         known = {status.anchor for status in statuses}
         unknown = [anchor for anchor in dict.fromkeys(anchors) if anchor not in known]

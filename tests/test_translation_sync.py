@@ -413,9 +413,18 @@ def test_only_who_may_change_a_draft_confirms_and_never_a_published_version(clie
     assert client.post(f"{ADMIN}{terms.pk}/translation/", {**data, "anchor": ""}).status_code == 403
     assert client.get(f"{ADMIN}{terms.pk}/translation/").status_code == 200
     assert client.put(url).status_code == 405
-    for hostile in ({**data, "language": "fr"}, {**data, "anchor": "x" * 500}, {**data, "action": "drop"}):
-        assert client.post(url, hostile).status_code == 302
+    hostile = ({**data, "language": "fr"}, {**data, "language": "vi"}, {**data, "anchor": "x" * 500},
+               {**data, "action": "drop"}, {**data, "action": "not_affected", "reason": "x" * 2001})  # fmt: skip
+    for attempt in hostile:
+        assert client.post(url, attempt).status_code == 302
     assert out_of_step(clause_changed) == {SECTION_2}
+    assert not clause_changed.section_confirmations.filter(language="vi").exists()
+
+
+def test_the_authoritative_language_is_not_a_translation(clause_changed):
+    with translation.override("en"), pytest.raises(LedgerError) as refused:
+        confirm_sections(clause_changed, languages=["vi"])
+    assert refused.value.problems == ["Vietnamese is not a translation of this document."]
 
 
 def test_the_vietnamese_admin_page_names_the_states_in_vietnamese(client, clause_changed):
