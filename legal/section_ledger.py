@@ -146,8 +146,13 @@ class SectionConfirmation(models.Model):
     delete.alters_data = True
 
     def _check_draft(self):
+        self.check_draft(self.version_id)
+
+    @staticmethod
+    def check_draft(version_id):
+        """Refuse to write the ledger of a version that left the draft state (also before bulk writes)."""
         # Once its version is published the ledger is part of the record: what was checked, when, by whom.
         from .models import DocumentVersion, ProtectedVersionError
 
-        if DocumentVersion.objects.listed().filter(pk=self.version_id).exists():
+        if DocumentVersion.objects.listed().filter(pk=version_id).exists():
             raise ProtectedVersionError(_("The translation ledger of a published version cannot be changed."))

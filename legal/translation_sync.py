@@ -208,24 +208,53 @@ def confirm_sections(
     if problems:
         raise LedgerError(problems)
     at = clock.now() if at is None else at
+    fields = {
+        "method": method,
+        "reason": reason,
+        "confirmed_at": at,
+        "confirmed_by": user if user is not None and user.pk else None,
+    }
     with transaction.atomic():
-        for status in statuses:
-            status.confirmation, _created = SectionConfirmation.objects.update_or_create(
-                version=version,
-                language=status.language,
-                anchor=status.anchor,
-                defaults={
+        written = _write_rows(
+            version,
+            {
+                (status.language, status.anchor): {
                     "authoritative_sha256": status.authoritative.sha256,
                     "authoritative_text": status.authoritative.text,
-                    "method": method,
-                    "reason": reason,
-                    "confirmed_at": at,
-                    "confirmed_by": user if user is not None and user.pk else None,
-                },
-            )
+                    **fields,
+                }
+                for status in statuses
+            },
+        )
+        for status in statuses:
+            status.confirmation = written[(status.language, status.anchor)]
         if statuses:
             _record(version, user, confirmation_message(version, statuses, method=method, reason=reason))
     return statuses
+
+
+def _write_rows(version, rows):
+    """Replace the draft's ledger rows for the keys of `rows` ({(language, anchor): fields}).
+
+    Two statements whatever the count of sections (up to the renderer's 500 headings per
+    language), after locking the draft's row so that two confirmations of one draft take
+    turns. Returns {key: row written}.
+    """
+    if not rows:
+        return {}
+    with transaction.atomic():
+        DocumentVersion.objects.select_for_update().filter(pk=version.pk).first()
+        SectionConfirmation.check_draft(version.pk)
+        keys = set(rows)
+        replaced = [row.pk for row in version.section_confirmations.all() if (row.language, row.anchor) in keys]
+        SectionConfirmation.objects.filter(pk__in=replaced).delete()
+        created = SectionConfirmation.objects.bulk_create(
+            [
+                SectionConfirmation(version=version, language=language, anchor=anchor, **fields)
+                for (language, anchor), fields in rows.items()
+            ]
+        )
+    return {(row.language, row.anchor): row for row in created}
 
 
 def confirmation_message(version, statuses, *, method, reason=""):
@@ -246,6 +275,9 @@ def confirmation_message(version, statuses, *, method, reason=""):
     return _("Confirmed the translation against the %(authoritative)s text: %(sections)s.") % values
 
 
+COPIED_FIELDS = ("authoritative_sha256", "authoritative_text", "method", "reason", "confirmed_at", "confirmed_by_id")
+
+
 def inherit_ledger(draft, *sources):
     """Give the draft the ledger of the version(s) it was made from.
 
@@ -263,31 +295,16 @@ def inherit_ledger(draft, *sources):
     by_source = [{(row.language, row.anchor): row for row in source.section_confirmations.all()} for source in sources]
     existing = {(row.language, row.anchor): row for row in draft.section_confirmations.all()}
     keys = {key for rows in by_source for key in rows if key[1] in current}
-    with transaction.atomic():
-        for key in sorted(keys):
-            candidates = [rows[key] for rows in by_source if key in rows]
-            own = existing.get(key)
-            if own is not None:
-                candidates.insert(0, own)
-            chosen = next((row for row in candidates if row.authoritative_sha256 == current[key[1]]), candidates[0])
-            if chosen is own:
-                continue
-            SectionConfirmation.objects.update_or_create(
-                version=draft,
-                language=key[0],
-                anchor=key[1],
-                defaults={
-                    field: getattr(chosen, field)
-                    for field in (
-                        "authoritative_sha256",
-                        "authoritative_text",
-                        "method",
-                        "reason",
-                        "confirmed_at",
-                        "confirmed_by",
-                    )
-                },  # fmt: skip
-            )
+    copied = {}
+    for key in sorted(keys):
+        candidates = [rows[key] for rows in by_source if key in rows]
+        own = existing.get(key)
+        if own is not None:
+            candidates.insert(0, own)
+        chosen = next((row for row in candidates if row.authoritative_sha256 == current[key[1]]), candidates[0])
+        if chosen is not own:
+            copied[key] = {field: getattr(chosen, field) for field in COPIED_FIELDS}
+    _write_rows(draft, copied)
 
 
 def prune_ledger(version):

@@ -492,3 +492,29 @@ def test_the_api_gives_each_sections_hash_and_what_it_was_confirmed_against(clie
 
 def test_a_draft_has_no_sections_answer(client, clause_changed):
     assert client.get("/api/documents/terms-of-service/versions/2/sections/").status_code == 404
+
+
+def test_inheriting_and_confirming_cost_the_same_few_queries_for_hundreds_of_sections(
+    db, django_assert_max_num_queries
+):
+    """Work grows with the text (bounded by the renderer's 500 headings), not queries with the sections."""
+    document = Document.objects.create(slug="long", title_vi="Dài", title_en="Long")
+    version = DocumentVersion(
+        document=document, effective_at=START + timedelta(days=1), title_vi="Dài", title_en="Long"
+    )
+    version.body_vi = "".join(f"## Điều {n}\n\nNội dung {n}.\n\n" for n in range(400))
+    version.body_en = "".join(f"## Article {n}\n\nText {n}.\n\n" for n in range(400))
+    version.save()
+    with django_assert_max_num_queries(12):
+        confirmed = confirm_sections(version)
+    assert len(confirmed) == 401
+    published = publish_version(version)
+    with django_assert_max_num_queries(15):
+        draft = new_draft_from(published)
+    assert draft.section_confirmations.count() == 401
+    draft.body_vi = draft.body_vi.replace("Nội dung 7.", "Nội dung bảy.")
+    draft.save()
+    assert out_of_step(draft) == {"dieu-7"}
+    with django_assert_max_num_queries(12):
+        assert [status.anchor for status in confirm_sections(draft, only_out_of_step=True)] == ["dieu-7"]
+    assert out_of_step(draft) == set()
