@@ -18,6 +18,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--summary", help="summary of changes, for languages whose file gives none")
         parser.add_argument("--editorial", action="store_true", help="an editorial change: no notice period")
+        parser.add_argument(
+            "--confirm-translation",
+            action="append",
+            default=[],
+            metavar="ANCHOR",
+            help="confirm this section of every translation against the authoritative text (repeatable; "
+            '"" is the title and the opening text)',
+        )
+        parser.add_argument(
+            "--confirm-translations",
+            action="store_true",
+            help="confirm every section of every translation that is not in step with the authoritative text",
+        )
 
     def handle(self, *args, **options):
         # Command-line messages are in English, like the rest of the tooling.
@@ -30,6 +43,8 @@ class Command(BaseCommand):
                     effective=options["effective"],
                     summary=options["summary"],
                     editorial=options["editorial"],
+                    confirm_anchors=options["confirm_translation"],
+                    confirm_all=options["confirm_translations"],
                 )
         except ImportProblem as exc:
             raise CommandError(str(exc))
