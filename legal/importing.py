@@ -122,7 +122,8 @@ def import_version(
     The draft inherits the translation ledger of the latest published version, so only the
     sections whose authoritative text changed need confirming: `confirm_anchors` confirms
     the named sections of every translation, `confirm_all` every section not in step, each
-    recorded as confirmed by the command.
+    recorded as confirmed by the command (and, with a staff `user`, in the version's admin
+    history under that account).
     """
     if slug != slugify(slug) or not slug:
         raise ImportProblem(f"{slug!r} is not a valid document slug (lowercase letters, digits and hyphens)")
@@ -168,9 +169,11 @@ def import_version(
         inherit_ledger(version, document.versions.latest_published())
         try:
             if confirm_anchors:
-                confirm_sections(version, anchors=list(confirm_anchors), method=SectionConfirmation.Method.COMMAND)
+                confirm_sections(
+                    version, anchors=list(confirm_anchors), method=SectionConfirmation.Method.COMMAND, user=user
+                )
             if confirm_all:
-                confirm_sections(version, method=SectionConfirmation.Method.COMMAND, only_out_of_step=True)
+                confirm_sections(version, method=SectionConfirmation.Method.COMMAND, only_out_of_step=True, user=user)
         except LedgerError as exc:
             raise ImportProblem("cannot confirm the translation: " + " ".join(exc.problems))
         if publish:

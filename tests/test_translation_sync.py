@@ -363,6 +363,22 @@ def test_import_version_confirm_translations_confirms_every_section_out_of_step(
     assert out_of_step(second) == set()
 
 
+def test_import_version_records_its_confirmations_in_the_history_under_the_user_it_is_given(terms, tmp_path):
+    vi = write(tmp_path, "t.vi.md", terms.body_vi.replace(*CLAUSE_VI))
+    en = write(tmp_path, "t.en.md", terms.body_en.replace(*CLAUSE_EN))
+    args = [vi, en, "--document", "terms-of-service", "--confirm-translation", SECTION_2]
+    with pytest.raises(CommandError, match=r"^--user 'nobody': no active staff account has that username$"):
+        call_command("import_version", *args, "--user", "nobody", stdout=StringIO())
+    assert DocumentVersion.objects.count() == 1
+    legal = staff("legal", "Legal publishers")
+    call_command("import_version", *args, "--user", "legal", stdout=StringIO())
+    draft = DocumentVersion.objects.drafts().get()
+    row = draft.section_confirmations.get(anchor=SECTION_2, language="en")
+    assert (row.method, row.confirmed_by) == ("command", legal)
+    entry = LogEntry.objects.get(object_id=str(draft.pk))
+    assert entry.user == legal and SECTION_2 in entry.get_change_message()
+
+
 # The admin: the path a new user takes ------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """`manage.py import_version`: a new version from one Markdown file per language."""
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
@@ -32,8 +33,20 @@ class Command(BaseCommand):
             help="confirm every section of every translation that is not in step with the authoritative text",
         )
 
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="the staff account the draft, its confirmations and its publication are recorded under "
+            "(the version's admin history names it)",
+        )
+
     def handle(self, *args, **options):
         # Command-line messages are in English, like the rest of the tooling.
+        user = None
+        if options["user"] is not None:
+            user = get_user_model().objects.filter(username=options["user"], is_active=True, is_staff=True).first()
+            if user is None:
+                raise CommandError(f"--user {options['user']!r}: no active staff account has that username")
         try:
             with translation.override("en"):
                 version = import_version(
@@ -45,6 +58,7 @@ class Command(BaseCommand):
                     editorial=options["editorial"],
                     confirm_anchors=options["confirm_translation"],
                     confirm_all=options["confirm_translations"],
+                    user=user,
                 )
         except ImportProblem as exc:
             raise CommandError(str(exc))
