@@ -38,7 +38,8 @@ KEY_PARAMETERS = ("on", "at", "page")
 # Headers a cached answer keeps besides its body, type, validators and Cache-Control. The
 # security and language headers are not stored: the middleware that sets them sits in front of
 # PageCacheMiddleware, so cached and fresh answers get them from the same code.
-KEPT_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Expose-Headers")
+# Memento's headers (legal/memento.py) belong to the page, so they are kept with it.
+KEPT_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Link", "Memento-Datetime", "Vary")
 
 
 def _shared_cache():
@@ -203,7 +204,12 @@ class PageCacheMiddleware:
         self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES) + ("/api/",)
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD") and request.path.startswith(self.prefixes):
+        # A Memento TimeGate request (Accept-Datetime) is answered by the view, never from the cache.
+        if (
+            request.method in ("GET", "HEAD")
+            and request.path.startswith(self.prefixes)
+            and "HTTP_ACCEPT_DATETIME" not in request.META
+        ):
             response, generation = get_page(request)
             if response is not None:
                 return response

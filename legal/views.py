@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import caching, clock
+from . import caching, clock, memento
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
 
@@ -47,6 +47,7 @@ class ReaderPage(TemplateView):
         response = super().get(request, *args, **kwargs)
         response.render()
         context = response.context_data
+        self.add_headers(response, context)
         return caching.store_page(
             request,
             response,
@@ -54,6 +55,9 @@ class ReaderPage(TemplateView):
             last_modified=context["last_modified"],
             next_change=context["next_change"],
         )
+
+    def add_headers(self, response, context):
+        """Headers that belong to the page itself, set before it is stored in the page cache."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -124,8 +128,16 @@ class DocumentView(ReaderPage):
 
     template_name = "legal/document.html"
 
+    def get(self, request, *args, **kwargs):
+        if "HTTP_ACCEPT_DATETIME" in request.META:  # a Memento TimeGate request (RFC 7089)
+            return memento.timegate(request, kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
     def get_versions(self, slug, at):
         return _shown_with_neighbours(slug, at)
+
+    def add_headers(self, response, context):
+        memento.add_original_headers(self.request, response, context["document"].slug)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -159,7 +171,8 @@ class VersionView(WithdrawnAnswer, ReaderPage):
 
     def get_versions(self, slug, at):
         of_document = DocumentVersion.objects.filter(document__slug=slug)
-        return _shown_with_neighbours(slug, at, of_document.listed().filter(number=self.kwargs["number"]))
+        shown = _shown_with_neighbours(slug, at, of_document.listed().filter(number=self.kwargs["number"]))
+        return shown.with_memento_neighbours()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -174,6 +187,12 @@ class VersionView(WithdrawnAnswer, ReaderPage):
         context["previous_number"], context["next_number"] = version.neighbour_numbers()
         context["day"] = day_context(self.request, version)
         return context
+
+    def add_headers(self, response, context):
+        if context.get("gone") is None:
+            memento.add_memento_headers(self.request, response, context["version"])
+        else:
+            memento.add_original_headers(self.request, response, context["document"].slug)
 
 
 def day_context(request, version):
