@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import caching, clock, memento
+from . import caching, clock, memento, structured_data
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
 
@@ -134,7 +134,7 @@ class DocumentView(ReaderPage):
         return super().get(request, *args, **kwargs)
 
     def get_versions(self, slug, at):
-        return _shown_with_neighbours(slug, at)
+        return _shown_with_neighbours(slug, at).with_memento_neighbours()
 
     def add_headers(self, response, context):
         memento.add_original_headers(self.request, response, context["document"].slug)
@@ -145,6 +145,9 @@ class DocumentView(ReaderPage):
             raise Http404
         context.update(version_text_context(context["current"]))
         context["page"] = "document"
+        context["json_ld"] = structured_data.version_json_ld(
+            self.request, context["current"], context["shown_language"]
+        )
         return context
 
 
@@ -186,6 +189,7 @@ class VersionView(WithdrawnAnswer, ReaderPage):
         context["page"] = "version"
         context["previous_number"], context["next_number"] = version.neighbour_numbers()
         context["day"] = day_context(self.request, version)
+        context["json_ld"] = structured_data.version_json_ld(self.request, version, context["shown_language"])
         return context
 
     def add_headers(self, response, context):
