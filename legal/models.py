@@ -583,3 +583,4 @@ class DocumentVersion(models.Model):
 from .acceptances import Acceptance, ProductCredential  # noqa: E402, F401
 from .redlines import StoredRedline  # noqa: E402, F401
 from .subscriptions import Notification, Subscription  # noqa: E402, F401
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

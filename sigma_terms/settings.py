@@ -268,6 +268,16 @@ NOTIFICATION_LEASE_SECONDS = 300
 NOTIFICATION_MAX_ATTEMPTS = 8
 NOTIFICATION_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
 
+# Webhooks (legal/webhooks.py, legal/webhook_delivery.py): the bound of one delivery (the
+# whole exchange), retries, batches and leases. Loopback, private and plain-http endpoints
+# are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS is set (default: only with DEBUG).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = min(max(int(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")), 1), 60)
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
+WEBHOOK_BATCH_SIZE = 50
+WEBHOOK_LEASE_SECONDS = 300
+
 # Security ------------------------------------------------------------------------------
 # Headers on every response: a strict CSP (no inline scripts or styles; the admin alone
 # may use inline style attributes, see sigma_terms.security.SiteCSPMiddleware), nosniff,
