@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import caching, clock, memento, structured_data
+from . import caching, clock, digests, memento, structured_data
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
 
@@ -363,7 +363,7 @@ def version_text(request, slug, number, language):
         raise Http404
     response = HttpResponse(text.encode("utf-8"), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{slug}-v{number}.{language}.md"'
-    return response
+    return digests.want_repr_digest(response)
 
 
 @require_safe
