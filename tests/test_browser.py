@@ -362,3 +362,27 @@ def test_an_editor_edits_a_draft_in_the_vietnamese_admin(new_page, site, version
     assert draft.effective_at == site_time(2027, 1, 6, 0, 0)
     page.screenshot(path=tmp_path / "admin-change-vi-saved.png", full_page=True)
     print(f"screenshots in {tmp_path}")
+
+
+@pytest.mark.parametrize("path", ["/vi/terms-of-service/", "/en/terms-of-service/versions/1/"])
+def test_the_json_ld_data_block_is_data_and_breaks_no_policy(new_page, site, path):
+    """The schema.org block reads as JSON in the page and raises no CSP violation: it is data, never run.
+
+    The same block typed as JavaScript is refused by the CSP with a console error, which this catches.
+    """
+    import json
+
+    page = new_page()
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.goto(path)
+    assert json.loads(page.locator('script[type="application/ld+json"]').text_content())["version"] == "1"
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    violations = page.evaluate(
+        """() => new Promise(resolve => {
+            const seen = [];
+            document.addEventListener('securitypolicyviolation', e => seen.push(e.violatedDirective));
+            setTimeout(() => resolve(seen), 200);
+        })"""
+    )
+    assert violations == []
