@@ -3,6 +3,7 @@
 import datetime
 import io
 import json
+import threading
 import time
 
 import pytest
@@ -10,10 +11,12 @@ import time_machine
 from standardwebhooks.webhooks import Webhook
 
 from django.core.management import CommandError, call_command
+from django.db import connection, connections
 
 from legal.publishing import PublishingError, withdraw_version
+from legal.webhook_delivery import send_due_webhooks
 from legal.webhooks import WebhookDelivery, WebhookEndpoint, url_problem
-from tests.conftest import make_version, site_time
+from tests.conftest import make_version, run_django, site_time
 from tests.smtp import closed_port
 from tests.test_admin import staff
 from tests.webhook_receiver import running_receiver
@@ -336,3 +339,50 @@ def test_the_delivery_log_is_read_only(client, terms, receiver):
     assert page.status_code == 200 and delivery.message_id in page.content.decode()
     assert client.post(f"/admin/legal/webhookdelivery/{delivery.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get("/admin/legal/webhookdelivery/add/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real row locks need PostgreSQL (DATABASE_URL)")
+def test_senders_running_at_once_deliver_each_event_exactly_once(loopback):
+    """Four senders at once over 12 endpoints: every event arrives once, in order per endpoint."""
+    from legal.importing import load_bundled_terms
+
+    terms = load_bundled_terms()
+    with running_receiver() as receiver:
+        endpoints = [WebhookEndpoint.objects.create(url=receiver.url(f"/ok?n={n}")) for n in range(12)]
+        make_version(terms.document, effective_at=SWITCH)
+        make_version(terms.document, effective_at=SWITCH + datetime.timedelta(days=1))
+        barrier = threading.Barrier(4)
+        reports = []
+
+        def sender():
+            try:
+                barrier.wait()
+                reports.append(send_due_webhooks(batch_size=3))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=sender) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(report.delivered for report in reports) == 24
+        ids = [request.headers["webhook-id"] for request in receiver.requests]
+        assert len(ids) == len(set(ids)) == 24
+        for endpoint in endpoints:
+            path = endpoint.url.removeprefix(receiver.url(""))
+            mine = [r for r in receiver.requests if r.path == path]
+            assert [(p["type"], p["data"]["number"]) for p in (verified(endpoint, r) for r in mine)] == [
+                ("version.published", 2),
+                ("version.published", 3),
+            ]
+
+
+def test_send_webhooks_without_a_database_is_one_line_and_a_failure(db):
+    result = run_django(
+        ["manage.py", "send_webhooks"], DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port()}/sigma_gone"
+    )
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("CommandError: could not read the webhook outbox: OperationalError")

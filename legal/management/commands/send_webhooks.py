@@ -27,7 +27,8 @@ class Command(BaseCommand):
         try:
             report = send_due_webhooks(batch_size=batch_size)
         except Exception as exc:  # the database is gone: one line and a non-zero exit, never a traceback
-            raise CommandError(f"could not read the webhook outbox: {type(exc).__name__}: {exc}")
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise CommandError(f"could not read the webhook outbox: {type(exc).__name__}: {first_line}")
         self.stdout.write(
             f"Delivered {report.delivered}, will retry {report.retrying}, gave up on {report.failed}, "
             f"cancelled {report.cancelled}."
