@@ -1,7 +1,7 @@
 """Sending the webhook outbox: claim due deliveries, POST each signed event, log every attempt, retry.
 
 - Claims take a lease (as the email outbox does), so two senders never hold one delivery.
-- Each POST is bounded: the whole exchange (DNS aside) stops after WEBHOOK_TIMEOUT_SECONDS,
+- Each POST is bounded: the name lookup, then the whole exchange, each stop after WEBHOOK_TIMEOUT_SECONDS,
   however slowly the receiver trickles its answer, and at most RESPONSE_EXCERPT bytes of the
   answer are read.
 - Redirects are never followed: a 3xx is a failed attempt, logged with its Location.
@@ -77,12 +77,29 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
         self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
 
 
-def resolve(host, port):
+def _lookup(host, port, timeout):
+    """getaddrinfo() bounded by `timeout`: the resolver has no timeout of its own to pass."""
+    found = {}
+
+    def lookup():
+        try:
+            found["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            found["error"] = exc
+
+    thread = threading.Thread(target=lookup, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise DeliveryError(f"cannot resolve {host}: no answer within {timeout} s")
+    if "error" in found:
+        raise DeliveryError(f"cannot resolve {host}: {found['error']}")
+    return found["infos"]
+
+
+def resolve(host, port, timeout=None):
     """Every address `host` resolves to; DeliveryError if none, or if any is refused by the policy."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise DeliveryError(f"cannot resolve {host}: {exc}")
+    infos = _lookup(host, port, timeout or settings.WEBHOOK_TIMEOUT_SECONDS)
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     refused = [address for address in addresses if refused_address(address)]
     if refused or not addresses:
@@ -95,7 +112,7 @@ def post(url, body, headers, *, timeout):
     parts = urlsplit(url)
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
-    address = resolve(parts.hostname, port)[0]
+    address = resolve(parts.hostname, port, timeout)[0]
     connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
     connection = connection_class(parts.hostname, port, address=address, timeout=timeout)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -223,7 +240,7 @@ def send_due_webhooks(*, batch_size=None):
     """Deliver every due event, in order per endpoint, until none is due; returns a WebhookReport."""
     batch_size = batch_size or settings.WEBHOOK_BATCH_SIZE
     report = WebhookReport()
-    margin = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 1)
+    margin = timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS + 1)  # the lookup, then the exchange
     while True:
         token, deliveries = _claim(batch_size)
         if not deliveries:

@@ -386,3 +386,11 @@ def test_send_webhooks_without_a_database_is_one_line_and_a_failure(db):
     assert result.returncode != 0
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stderr.startswith("CommandError: could not read the webhook outbox: OperationalError")
+
+
+def test_an_unresolvable_host_is_a_logged_failure(terms, loopback):
+    WebhookEndpoint.objects.create(url="https://no-such-host.invalid/hook")
+    make_version(terms.document, effective_at=SWITCH)
+    assert send() == "Delivered 0, will retry 1, gave up on 0, cancelled 0."
+    (attempt,) = WebhookDelivery.objects.get(event_type="version.published").attempt_log.all()
+    assert attempt.error.startswith("cannot resolve no-such-host.invalid")
