@@ -119,7 +119,13 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(_("URL"), max_length=500)
     description = models.CharField(_("description"), max_length=200, blank=True)
     secret = models.CharField(_("signing secret"), max_length=100, default=new_secret, editable=False)
-    is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive endpoints receive nothing."))
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_(
+            "Inactive endpoints receive nothing. An endpoint that was sent events keeps its log: deactivate it."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, editable=False,
@@ -176,7 +182,11 @@ class WebhookDelivery(models.Model):
         WITHDRAWN = "version.withdrawn", _("Version withdrawn")
 
     endpoint = models.ForeignKey(
-        WebhookEndpoint, models.CASCADE, related_name="deliveries", verbose_name=_("webhook endpoint")
+        # The delivery log outlives nothing: an endpoint that received events is deactivated, not deleted.
+        WebhookEndpoint,
+        models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("webhook endpoint"),
     )
     version = models.ForeignKey(
         "legal.DocumentVersion", models.PROTECT, related_name="webhook_deliveries", verbose_name=_("version")

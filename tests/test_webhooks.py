@@ -394,3 +394,15 @@ def test_an_unresolvable_host_is_a_logged_failure(terms, loopback):
     assert send() == "Delivered 0, will retry 1, gave up on 0, cancelled 0."
     (attempt,) = WebhookDelivery.objects.get(event_type="version.published").attempt_log.all()
     assert attempt.error.startswith("cannot resolve no-such-host.invalid")
+
+
+def test_an_endpoint_that_was_sent_events_keeps_its_log(client, terms, receiver):
+    """Deleting it is refused with the admin's own explanation; deactivating is the way."""
+    endpoint = endpoint_for(receiver)
+    make_version(terms.document, effective_at=SWITCH)
+    send()
+    client.force_login(staff("publisher", "Legal publishers"))
+    response = client.post(f"{ENDPOINTS}{endpoint.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 200  # the admin lists the protected deliveries instead
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 2

@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 ('url', models.URLField(max_length=500, verbose_name='URL')),
                 ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
                 ('secret', models.CharField(default=legal.webhooks.new_secret, editable=False, max_length=100, verbose_name='signing secret')),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive endpoints receive nothing.', verbose_name='active')),
+                ('is_active', models.BooleanField(default=True, help_text='Inactive endpoints receive nothing. An endpoint that was sent events keeps its log: deactivate it.', verbose_name='active')),
                 ('created_at', models.DateTimeField(default=legal.clock.now, editable=False, verbose_name='created at')),
                 ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
             ],
@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='webhookdelivery',
             name='endpoint',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='legal.webhookendpoint', verbose_name='webhook endpoint'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='legal.webhookendpoint', verbose_name='webhook endpoint'),
         ),
         migrations.AddIndex(
             model_name='webhookdelivery',
