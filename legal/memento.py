@@ -164,11 +164,10 @@ def timegate(request, slug):
 @require_safe
 def timemap(request, slug):
     """Every published version of a document as RFC 7089 link-format, a page of TIMEMAP_PAGE_SIZE at a time."""
-    cached, generation = (None, getattr(request, "page_cache_generation", None))
+    # Warm TimeMaps are answered by caching.PageCacheMiddleware; a publish or withdrawal retires them.
+    generation = getattr(request, "page_cache_generation", None)
     if generation is None:
-        cached, generation = caching.get_page(request)
-    if cached is not None:
-        return cached
+        _cached, generation = caching.get_page(request)
     raw_page = request.GET.get("page", "1")
     if not (raw_page.isascii() and raw_page.isdigit() and 0 < len(raw_page) < 7 and int(raw_page) > 0):
         raise Http404

@@ -204,3 +204,15 @@ def test_a_long_timemap_is_paged(client, terms, monkeypatch):
 
 def test_the_timemap_of_an_unknown_document_is_404(client, terms):
     assert client.get("/vi/nothing/timemap/").status_code == 404
+
+
+def test_a_cached_timemap_is_retired_by_a_publish(
+    client, two_versions, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    first = client.get("/vi/terms-of-service/timemap/").content.decode()
+    with django_assert_num_queries(0):  # warm: answered from the page cache
+        assert client.get("/vi/terms-of-service/timemap/").content.decode() == first
+    with django_capture_on_commit_callbacks(execute=True):
+        make_version(two_versions[0].document, effective_at=SWITCH + datetime.timedelta(days=3))
+    again = client.get("/vi/terms-of-service/timemap/").content.decode()
+    assert "/versions/3/" in again and "/versions/3/" not in first
