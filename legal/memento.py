@@ -104,7 +104,7 @@ def original_links(request, slug):
 
 
 def add_original_headers(request, response, slug):
-    """`Link` and `Vary: Accept-Datetime` on the canonical page (RFC 7089 §4.1.2, pattern 2.1)."""
+    """`Link` and `Vary: Accept-Datetime` on the canonical page (RFC 7089 §4.1.1, pattern 1.1: its own TimeGate)."""
     response["Link"] = link_value(original_links(request, slug))
     patch_vary_headers(response, ("Accept-Datetime",))
     return response
