@@ -216,3 +216,12 @@ def test_a_cached_timemap_is_retired_by_a_publish(
         make_version(two_versions[0].document, effective_at=SWITCH + datetime.timedelta(days=3))
     again = client.get("/vi/terms-of-service/timemap/").content.decode()
     assert "/versions/3/" in again and "/versions/3/" not in first
+
+
+def test_accept_datetime_elsewhere_is_still_answered_from_the_cache(client, two_versions, django_assert_num_queries):
+    """Only the TimeGate skips the page cache: the header cannot make other pages render afresh."""
+    for path in ("/vi/terms-of-service/versions/1/", "/vi/terms-of-service/versions/", "/vi/terms-of-service/timemap/"):
+        fresh = client.get(path)
+        with django_assert_num_queries(0):
+            cached = client.get(path, HTTP_ACCEPT_DATETIME=header_date(SWITCH))
+        assert cached.status_code == 200 and cached.content == fresh.content
