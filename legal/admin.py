@@ -489,4 +489,4 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
 
 # Subscribers and the notification outbox (read-only lists) are registered in their own module.
-from . import admin_acceptances, admin_notifications  # noqa: E402, F401
+from . import admin_acceptances, admin_notifications, admin_webhooks  # noqa: E402, F401

@@ -22,6 +22,7 @@ from .models import Document, DocumentVersion, language_codes, normalise_text
 from .notifications import queue_notifications, queue_withdrawal_notices
 from .signals import versions_changed
 from .translation_sync import inherit_ledger, prune_ledger, translation_problems
+from .webhooks import queue_publication_events, queue_withdrawal_event
 
 
 class PublishingError(Exception):
@@ -320,6 +321,7 @@ def publish_version(version, *, user=None, at=None):
         version.updated_by = version.published_by or version.updated_by
         version.save()
         queue_notifications(version)  # the outbox commits, or rolls back, with the publish
+        queue_publication_events(version)  # so does the webhook outbox
         message = f"Published as version {version.number}."
         if version.notice_from != at:
             message += f" Re-issues version {version.reissue_of.number}; keeps its notice from {version.notice_from}."
@@ -375,6 +377,7 @@ def withdraw_version(version, *, reason, reissue=False, user=None, at=None):
             ]
         )  # fmt: skip
         queue_withdrawal_notices(version)
+        queue_withdrawal_event(version)
         plan = " To be re-issued." if reissue else ""
         _record(version, user, f"Withdrawn before taking effect. Reason: {reason}{plan}")
         transaction.on_commit(lambda: versions_changed.send(sender=DocumentVersion, document=version.document))

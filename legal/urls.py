@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 from django.views.decorators.http import require_safe
 
-from . import feeds, subscription_views, views
+from . import feeds, memento, subscription_views, views
 
 
 class VersionNumberConverter:
@@ -40,6 +40,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", subscription_views.UnsubscribeView.as_view(), name="unsubscribe"),
     path("<slug:slug>/", views.DocumentView.as_view(), name="document"),
     path("<slug:slug>/versions/", views.HistoryView.as_view(), name="history"),
+    path("<slug:slug>/timemap/", memento.timemap, name="timemap"),
     path("<slug:slug>/feed/", require_safe(feeds.DocumentVersionsFeed()), name="feed"),
     path("<slug:slug>/subscribe/", subscription_views.SubscribeView.as_view(), name="subscribe"),
     path(

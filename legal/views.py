@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import caching, clock
+from . import caching, clock, digests, memento, structured_data
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
 from .translation_sync import section_statuses
@@ -48,6 +48,7 @@ class ReaderPage(TemplateView):
         response = super().get(request, *args, **kwargs)
         response.render()
         context = response.context_data
+        self.add_headers(response, context)
         return caching.store_page(
             request,
             response,
@@ -55,6 +56,9 @@ class ReaderPage(TemplateView):
             last_modified=context["last_modified"],
             next_change=context["next_change"],
         )
+
+    def add_headers(self, response, context):
+        """Headers that belong to the page itself, set before it is stored in the page cache."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -132,8 +136,16 @@ class DocumentView(ReaderPage):
 
     template_name = "legal/document.html"
 
+    def get(self, request, *args, **kwargs):
+        if "HTTP_ACCEPT_DATETIME" in request.META:  # a Memento TimeGate request (RFC 7089)
+            return memento.timegate(request, kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
     def get_versions(self, slug, at):
-        return _shown_with_neighbours(slug, at)
+        return _shown_with_neighbours(slug, at).with_memento_neighbours()
+
+    def add_headers(self, response, context):
+        memento.add_original_headers(self.request, response, context["document"].slug)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -141,6 +153,9 @@ class DocumentView(ReaderPage):
             raise Http404
         context.update(version_text_context(context["current"]))
         context["page"] = "document"
+        context["json_ld"] = structured_data.version_json_ld(
+            self.request, context["current"], context["shown_language"]
+        )
         return context
 
 
@@ -167,7 +182,8 @@ class VersionView(WithdrawnAnswer, ReaderPage):
 
     def get_versions(self, slug, at):
         of_document = DocumentVersion.objects.filter(document__slug=slug)
-        return _shown_with_neighbours(slug, at, of_document.listed().filter(number=self.kwargs["number"]))
+        shown = _shown_with_neighbours(slug, at, of_document.listed().filter(number=self.kwargs["number"]))
+        return shown.with_memento_neighbours()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -181,7 +197,14 @@ class VersionView(WithdrawnAnswer, ReaderPage):
         context["page"] = "version"
         context["previous_number"], context["next_number"] = version.neighbour_numbers()
         context["day"] = day_context(self.request, version)
+        context["json_ld"] = structured_data.version_json_ld(self.request, version, context["shown_language"])
         return context
+
+    def add_headers(self, response, context):
+        if context.get("gone") is None:
+            memento.add_memento_headers(self.request, response, context["version"])
+        else:
+            memento.add_original_headers(self.request, response, context["document"].slug)
 
 
 def day_context(request, version):
@@ -348,7 +371,7 @@ def version_text(request, slug, number, language):
         raise Http404
     response = HttpResponse(text.encode("utf-8"), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{slug}-v{number}.{language}.md"'
-    return response
+    return digests.want_repr_digest(response)
 
 
 @require_safe

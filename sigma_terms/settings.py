@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sigma_terms.security.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside compression: Repr-Digest (RFC 9530) is that of the bytes as sent, gzipped or not.
+    "legal.digests.ReprDigestMiddleware",
     # Compression outside conditional GET: ETags are computed on the uncompressed body.
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -267,6 +269,16 @@ NOTIFICATION_BATCH_SIZE = 50
 NOTIFICATION_LEASE_SECONDS = 300
 NOTIFICATION_MAX_ATTEMPTS = 8
 NOTIFICATION_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
+
+# Webhooks (legal/webhooks.py, legal/webhook_delivery.py): the bound of one delivery (the
+# whole exchange), retries, batches and leases. Loopback, private and plain-http endpoints
+# are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS is set (default: only with DEBUG).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = min(max(int(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")), 1), 60)
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
+WEBHOOK_BATCH_SIZE = 50
+WEBHOOK_LEASE_SECONDS = 300
 
 # Security ------------------------------------------------------------------------------
 # Headers on every response: a strict CSP (no inline scripts or styles; the admin alone

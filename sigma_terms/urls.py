@@ -7,7 +7,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from legal import acceptance_api, api, health, views
+from legal import acceptance_api, api, health, openapi, views
 from legal.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(path("", include("legal.urls")), prefix_default_language=True)
 urlpatterns += [
+    path("api/openapi.json", openapi.openapi_view, name="api-openapi"),
     path("api/documents/<slug:slug>/", api.DocumentAPIView.as_view(), name="api-document"),
     path(
         "api/documents/<slug:slug>/versions/<version:number>/sections/",

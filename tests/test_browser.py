@@ -417,3 +417,27 @@ def test_a_new_user_changes_a_clause_confirms_the_translation_and_publishes(new_
     expect(page.locator(".messagelist")).to_contain_text("Published as version 2.")
     assert DocumentVersion.objects.get(pk=draft.pk).number == 2
     assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+@pytest.mark.parametrize("path", ["/vi/terms-of-service/", "/en/terms-of-service/versions/1/"])
+def test_the_json_ld_data_block_is_data_and_breaks_no_policy(new_page, site, path):
+    """The schema.org block reads as JSON in the page and raises no CSP violation: it is data, never run.
+
+    The same block typed as JavaScript is refused by the CSP with a console error, which this catches.
+    """
+    import json
+
+    page = new_page()
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.goto(path)
+    assert json.loads(page.locator('script[type="application/ld+json"]').text_content())["version"] == "1"
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    violations = page.evaluate(
+        """() => new Promise(resolve => {
+            const seen = [];
+            document.addEventListener('securitypolicyviolation', e => seen.push(e.violatedDirective));
+            setTimeout(() => resolve(seen), 200);
+        })"""
+    )
+    assert violations == []
