@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .admin_roles import fixed_document_fields, may_delete_draft, notice_period_change
-from .diffing import compare_versions
+from .comparison import compare_versions
 from .forms import validate_markdown_limits
 from .models import Document, DocumentVersion, PublicState, language_codes
 from .publishing import (
