@@ -66,7 +66,8 @@ def find_moves(redline, old_html):
             block.move = None
     work = _Work()
     numbers = iter(range(1, 1_000_000_000))
-    redline.sections = _section_moves(redline.sections, diffing.read_sections(old_html), numbers, work)
+    if len(redline.sections) > 1:  # one section cannot move: spare reading the old text again
+        redline.sections = _section_moves(redline.sections, diffing.read_sections(old_html), numbers, work)
     _block_moves(redline.sections, numbers, work)
     return redline
 
@@ -227,7 +228,7 @@ def _section_moves(sections, old_sections, numbers, work):
 
 
 def _block_moves(sections, numbers, work):
-    removed, added = [], []
+    removed, added, splits = [], [], {}
     for section in sections:
         if section.status == "moved-away":
             continue
@@ -236,8 +237,22 @@ def _block_moves(sections, numbers, work):
                 removed.append((section, block))
             elif block.status == "added":
                 added.append((section, block))
-    if not removed or not added:
-        return
+            elif block.status == "changed" and _mostly_replaced(block):
+                # diffing pairs a deletion with the insertion beside it: a paragraph that moved
+                # away and a new one written in its place. Its halves may each be half a move.
+                old_text, new_text = (
+                    "".join(t for op, t in block.segments if op != "insert"),
+                    "".join(t for op, t in block.segments if op != "delete"),
+                )
+                halves = (
+                    diffing.BlockChange(block.kind, "removed", [("delete", old_text)]),
+                    diffing.BlockChange(block.kind, "added", [("insert", new_text)]),
+                )
+                for half in halves:
+                    half.move = None
+                splits[id(block)] = (section, block, halves)
+                removed.append((section, halves[0]))
+                added.append((section, halves[1]))
     text = {id(block): "".join(t for _op, t in block.segments) for _s, block in removed + added}
     words = {id(block): WORD.findall(text[id(block)]) for _s, block in removed + added}
     by_text, taken, pairs = {}, set(), []
@@ -263,6 +278,27 @@ def _block_moves(sections, numbers, work):
         new_block.status = "moved-to"
         new_block.move = Move(number, "to", old_section.old_title or old_section.title, edited)
         new_block.segments = regroup(diffing.diff_words(old_text, new_text)) if edited else [("equal", new_text)]
+    _keep_useful_splits(splits)
+
+
+def _mostly_replaced(block):
+    """Less than half of the block's text is unchanged."""
+    equal = sum(len(t) for op, t in block.segments if op == "equal")
+    total = sum(len(t) for _op, t in block.segments) + equal
+    return 2 * equal < total / 2
+
+
+def _keep_useful_splits(splits):
+    """A changed block whose halves took part in a move is shown as its two halves."""
+    by_section = {}
+    for section, block, halves in splits.values():
+        if any(half.move is not None for half in halves):
+            by_section.setdefault(id(section), (section, {}))[1][id(block)] = halves
+    for section, replaced in by_section.values():
+        blocks = []
+        for block in section.blocks:
+            blocks.extend(replaced.get(id(block), (block,)))
+        section.blocks = blocks
 
 
 def _near_matches(removed, added, taken, pairs, words, work):
