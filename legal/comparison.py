@@ -69,16 +69,11 @@ class Outline:
 
     summary: dict = field(default_factory=dict)  # kind -> [section]
     changes: list = field(default_factory=list)  # changed sections, in reading order
-    moved_blocks: int = 0
+    moved_blocks: list = field(default_factory=list)  # paragraphs moved, at their new places
 
     @property
     def section_count(self):
         return sum(len(sections) for sections in self.summary.values())
-
-
-def _only_moves(section):
-    changed = [block for block in section.blocks if block.status != "unchanged"]
-    return bool(changed) and all(block.move is not None and not block.move.edited for block in changed)
 
 
 def outline(redline):
@@ -89,11 +84,9 @@ def outline(redline):
             continue
         result.changes.append(section)
         kind = "changed" if section.status == "renamed" else section.status
-        if kind == "changed" and _only_moves(section):
-            kind = "moved"  # paragraphs moved in or out, nothing else
         if kind in result.summary:
             result.summary[kind].append(section)
-        result.moved_blocks += sum(1 for block in section.blocks if block.status == "moved-to")
+        result.moved_blocks.extend(block for block in section.blocks if block.status == "moved-to")
     total = len(result.changes)
     for position, section in enumerate(result.changes, start=1):
         section.change_id = f"change-{position}"
