@@ -244,7 +244,6 @@ class HistoryView(ReaderPage):
             compare_default=(published[0].previous_number, published[0].number)
             if published and published[0].previous_number
             else None,
-            compare_choices=[v.number for v in published],
             page="history",
             page_number=self.page_number(),
             has_next_page=len(rows) > self.page_size,

@@ -352,3 +352,14 @@ def test_compare_bilingual_page_shows_both_redlines_side_by_side(client, moved_v
     assert len(ids) == len(set(ids))
     for target in re.findall(r'href="#([^"]+)"', page):
         assert f'id="{target}"' in page, f"#{target} leads nowhere"
+
+
+def test_history_chooses_the_two_versions_in_the_list_and_links_both_languages(client, moved_versions):
+    page = client.get("/vi/terms-of-service/versions/").content.decode()
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert '<input type="radio" name="version_a" value="1" checked required>' in page
+    assert '<input type="radio" name="version_b" value="2" checked required>' in page
+    assert '<input type="number"' not in page and "<select" not in page
+    assert 'href="/vi/terms-of-service/versions/2/bilingual/"' in page
+    assert 'href="/vi/terms-of-service/versions/1/bilingual/"' in page
+    assert "Để so sánh hai phiên bản" in page
