@@ -18,7 +18,7 @@ ATOMIC = re.compile(
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # email address
     r"|(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]"  # web address, without closing punctuation
     r"|\w+(?:[.-]\w+)*\.(?:video|vn|com|net|org|io|info|biz|edu|gov)\b"  # domain name
-    r"|[$€£¥₫]?\d+(?:[.,:/-]\d+)*(?:\s?(?:%|₫|đ|đồng|VNĐ|VND|USD)(?!\w))?",  # number, date, time, amount
+    r"|(?<![\w.,/-])[$€£¥₫]?\d+(?:[.,:/-]\d+)*(?:\s?(?:%|₫|đ|đồng|VNĐ|VND|USD)(?!\w))?",  # number, date, time, amount
     re.UNICODE | re.IGNORECASE,
 )
 # Text that may sit between two changes without being read as a separate, unchanged part.

@@ -175,7 +175,7 @@ def test_pages_read_and_switch_language_without_javascript(new_page, site):
 def test_history_is_reached_from_the_document(new_page, site):
     page = new_page()
     page.goto("/vi/terms-of-service/")
-    page.locator(".version-line a[href$=\"/versions/\"]").click()
+    page.locator('.version-line a[href$="/versions/"]').click()
     expect(page).to_have_url(f"{site}/vi/terms-of-service/versions/")
     expect(page.locator(".history-item")).to_have_count(1)
     expect(page.locator(".badge-current")).to_be_visible()
