@@ -198,6 +198,10 @@ def test_a_three_thousand_word_paragraph_moved_with_edits_is_bounded():
     assert time.monotonic() - start < 60
     moved = [b for s in redline.sections for b in s.blocks if b.status == "moved-to"]
     assert len(moved) == 1 and sides(moved[0].segments) == (long, edited)
+    first = redline.sections[0]
+    assert [(b.status, b.segments if b.status == "added" else None) for b in first.blocks] == [
+        ("moved-from", None), ("added", [("insert", "Một đoạn mới.")]),
+    ]  # fmt: skip
 
 
 # Pages ----------------------------------------------------------------------------------
