@@ -14,7 +14,9 @@ both and marks them as moves, at both places, with the same move number:
 
 Every step is bounded by the input's size: exact matches go through a dictionary, near
 matches look at a few candidates sharing the block's rarest word and stop after a fixed
-amount of work (MOVE_WORK); what is not matched stays a deletion and an insertion, which
+amount of work (MOVE_WORK); the word diffs of moves found with edits share an allowance
+too (MOVE_DIFF_WORDS: each such diff is bounded by diffing's own step budget, and this
+bounds how many there are). What is not matched stays a deletion and an insertion, which
 is still a true redline.
 """
 
@@ -35,6 +37,8 @@ NEAR_SIMILARITY = 0.75
 # diffs of one redline; past it, what is left stays deleted and inserted.
 NEAR_CANDIDATES = 8
 MOVE_WORK = 400_000
+# Words (both sides) of all the sections and paragraphs diffed because they moved with edits.
+MOVE_DIFF_WORDS = 12_000
 SECTION_SIMILARITY = diffing.RENAME_SIMILARITY
 WORD = diffing.TOKEN
 
@@ -48,14 +52,22 @@ class Move:
 
 
 class _Work:
-    """Words read so far in near matching; a fixed allowance per redline."""
+    """Words read in near matching and words diffed, each with a fixed allowance per redline."""
 
-    def __init__(self, allowance=MOVE_WORK):
+    def __init__(self, allowance=MOVE_WORK, diffs=MOVE_DIFF_WORDS):
         self.left = allowance
+        self.diff_left = diffs
 
     def spend(self, words):
         self.left -= words
         return self.left >= 0
+
+    def diff(self, words):
+        """Whether a diff of `words` fits what is left; only a diff that fits is charged."""
+        if words > self.diff_left:
+            return False
+        self.diff_left -= words
+        return True
 
 
 def find_moves(redline, old_html):
@@ -148,8 +160,9 @@ def _rematch_sections(sections, indexes, work):
     merged, drop = list(sections), set()
     for i, j in pairs:
         old, new = sections[i], sections[j]
-        if not work.spend(len(words.get(i, ())) + len(words.get(j, ()))):
-            break
+        edited = _section_text(old) != _section_text(new)  # the same text diffs in linear time
+        if edited and not work.diff(words[i].total() + words[j].total()):
+            continue  # too big to diff within the allowance: stays removed and added
         compared = diffing.compare_html(_fragment(old), _fragment(new)).sections[0]
         status = "renamed" if old.title != new.title else compared.status
         merged[j] = diffing.SectionChange(new.anchor, new.level, status, new.title, old.title, compared.blocks)
@@ -327,9 +340,8 @@ def _near_matches(removed, added, taken, pairs, words, work):
             if not work.spend(len(own) + len(other)):
                 return
             if _share(counts, Counter(other)) >= NEAR_SIMILARITY:
-                # The word diff of the pair costs about as much again.
-                if not work.spend(len(own) + len(other)):
-                    return
+                if not work.diff(len(own) + len(other)):
+                    continue  # its word diff does not fit what is left: stays removed and added
                 taken.add(k)
                 pairs.append(((section, block), added[k]))
                 break

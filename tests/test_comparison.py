@@ -204,6 +204,23 @@ def test_a_three_thousand_word_paragraph_moved_with_edits_is_bounded():
     ]  # fmt: skip
 
 
+def test_moves_with_edits_stop_being_diffed_past_their_allowance():
+    """Six long paragraphs moved with edits: the first ones are moves, the rest stay removed and added."""
+    paragraphs = [" ".join(f"t{n}w{i % 89}" for i in range(1500)) for n in range(6)]
+    edited = [p.replace("w7 ", "w7x ") for p in paragraphs]
+    old = html("## A\n\n" + "\n\n".join(paragraphs) + "\n\n## B\n\nNgắn.\n")
+    new = html("## A\n\nNgắn.\n\n## B\n\nNgắn.\n\n" + "\n\n".join(edited) + "\n")
+    start = time.monotonic()
+    redline = compare_html(old, new)
+    assert time.monotonic() - start < 60
+    blocks = [b for s in redline.sections for b in s.blocks]
+    moved = [b for b in blocks if b.status == "moved-to"]
+    assert 0 < len(moved) < 6 and len(moved) == 6 - sum(
+        b.status == "added" and len(b.segments[0][1]) > 100 for b in blocks
+    )
+    assert [sides(b.segments) for b in moved] == list(zip(paragraphs, edited, strict=False))[: len(moved)]
+
+
 # Pages ----------------------------------------------------------------------------------
 
 
