@@ -92,6 +92,22 @@ def test_regrouping_never_changes_either_text(old, new):
     assert all(text for _op, text in segments)
 
 
+@pytest.mark.parametrize(
+    "run",
+    ["a" * 30_000, "a." * 15_000, "a@" * 15_000, "1." * 15_000, "http://" * 4_000, "(www.a" * 5_000, "a-" * 15_000],
+)
+def test_regrouping_a_30000_character_run_is_bounded(run):
+    """One 30,000-character line (the renderer's limit) of letters, dots or addresses.
+
+    Every unit may start only where a unit can begin; trying one at every character took
+    minutes for a single long word. An anti-hang bound, not a timing.
+    """
+    segments = [("equal", run), ("delete", "x"), ("insert", "y"), ("equal", run)]
+    start = time.monotonic()
+    assert sides(regroup(segments)) == (run + "x" + run, run + "y" + run)
+    assert time.monotonic() - start < 10
+
+
 # Moves ----------------------------------------------------------------------------------
 
 PARAGRAPH = "Khách hàng có trách nhiệm tự bảo mật mật khẩu và tài khoản của mình trong mọi trường hợp."
