@@ -26,8 +26,6 @@ ATOMIC = re.compile(
 )
 # Text that may sit between two changes without being read as a separate, unchanged part.
 FILLER = re.compile(r"[\s\W_]*", re.UNICODE)
-LEADING_SPACE = re.compile(r"\A\s*")
-TRAILING_SPACE = re.compile(r"\s*\Z")
 
 
 def regroup(segments):
@@ -177,12 +175,10 @@ def _tidy(segments):
         op, text = segments[index]
         if op == "delete" and index + 1 < len(segments) and segments[index + 1][0] == "insert":
             deleted, inserted = text, segments[index + 1][1]
-            lead = _common(
-                LEADING_SPACE.match(deleted).group(), LEADING_SPACE.match(inserted).group(), deleted, inserted
-            )
+            lead = _common(_leading_space(deleted), _leading_space(inserted), deleted, inserted)
             if lead:
                 deleted, inserted = deleted[len(lead) :], inserted[len(lead) :]
-            trail = TRAILING_SPACE.search(deleted).group()
+            trail = deleted[len(deleted.rstrip()) :]  # str methods: a regex search for trailing space is quadratic
             trail = trail if inserted.endswith(trail) and len(trail) < min(len(deleted), len(inserted)) else ""
             if trail:
                 deleted, inserted = deleted[: -len(trail)], inserted[: -len(trail)]
@@ -195,6 +191,10 @@ def _tidy(segments):
         _append(result, op, text)
         index += 1
     return result
+
+
+def _leading_space(text):
+    return text[: len(text) - len(text.lstrip())]
 
 
 def _common(a, b, deleted, inserted):

@@ -108,6 +108,14 @@ def test_regrouping_a_30000_character_run_is_bounded(run):
     assert time.monotonic() - start < 10
 
 
+def test_regrouping_a_change_holding_30000_spaces_is_bounded():
+    """Trailing space is found with str methods: a regex search for it is quadratic."""
+    segments = [("delete", "x" + " " * 30_000 + "z"), ("insert", "y" + " " * 30_000 + "z")]
+    start = time.monotonic()
+    assert sides(regroup(segments)) == sides(segments)
+    assert time.monotonic() - start < 10
+
+
 # Moves ----------------------------------------------------------------------------------
 
 PARAGRAPH = "Khách hàng có trách nhiệm tự bảo mật mật khẩu và tài khoản của mình trong mọi trường hợp."
