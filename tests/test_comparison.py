@@ -408,3 +408,11 @@ def test_history_chooses_the_two_versions_in_the_list_and_links_both_languages(c
     assert 'href="/vi/terms-of-service/versions/2/bilingual/"' in page
     assert 'href="/vi/terms-of-service/versions/1/bilingual/"' in page
     assert "Để so sánh hai phiên bản" in page
+
+
+def test_compare_bilingual_answers_like_the_comparison_for_withdrawn_same_and_unknown(client, terms):
+    v2 = make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
+    withdraw_version(v2, reason="Sai sót")
+    assert client.get("/en/terms-of-service/compare/1/2/bilingual/").status_code == 410
+    assert client.get("/en/terms-of-service/compare/1/1/bilingual/").status_code == 404
+    assert client.get("/en/terms-of-service/compare/1/9/bilingual/").status_code == 404
