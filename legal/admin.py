@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .admin_roles import fixed_document_fields, may_delete_draft, notice_period_change
-from .diffing import Redline, compare_versions
+from .comparison import compare_versions
+from .diffing import Redline
 from .forms import validate_markdown_limits
 from .models import Document, DocumentVersion, PublicState, language_codes
 from .publishing import (

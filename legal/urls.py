@@ -50,7 +50,13 @@ urlpatterns = [
     ),
     path("<slug:slug>/versions/<version:number>/", views.VersionView.as_view(), name="version"),
     path("<slug:slug>/versions/<version:number>/<str:language>.md", views.version_text, name="version-text"),
+    path("<slug:slug>/versions/<version:number>/bilingual/", views.BilingualView.as_view(), name="bilingual"),
     path("<slug:slug>/compare/<version:a>/<version:b>/", views.CompareView.as_view(), name="compare"),
+    path(
+        "<slug:slug>/compare/<version:a>/<version:b>/bilingual/",
+        views.CompareBilingualView.as_view(),
+        name="compare-bilingual",
+    ),
     path("<slug:slug>/versions/<version:number>/changes/", views.changes_in, name="changes"),
     path("<slug:slug>/compare/", views.compare_form, name="compare-form"),
     path("<slug:slug>/on/", views.point_in_time_form, name="on-date-form"),

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import caching, clock, digests, memento, structured_data
+from . import bilingual, caching, clock, digests, memento, structured_data
+from .comparison import outline
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
 from .translation_sync import section_statuses
@@ -274,7 +275,6 @@ class HistoryView(ReaderPage):
             compare_default=(published[0].previous_number, published[0].number)
             if published and published[0].previous_number
             else None,
-            compare_choices=[v.number for v in published],
             page="history",
             page_number=self.page_number(),
             has_next_page=len(rows) > self.page_size,
@@ -322,15 +322,91 @@ class CompareView(WithdrawnAnswer, ReaderPage):
         withdrawn = next((v for v in (old, new) if v.is_withdrawn), None)
         if withdrawn is not None:
             return self.gone_context(context, withdrawn)
-        language = get_language()
+        context.update(old=old, new=new)
+        if old == new:
+            return context  # the "nothing to compare" page needs no redline
+        redline = redline_for(old, new, get_language())
+        later = max(old, new, key=lambda v: v.number)  # numbers are the order versions take effect in
         context.update(
             old=old,
             new=new,
-            reverse=old.number > new.number,  # numbers are the order in which versions take effect
-            # Comparing a version with itself gets the "nothing to compare" page, not a diff.
-            redline=redline_for(old, new, language) if old != new else None,
+            reverse=old.number > new.number,
+            later=later,
+            later_state=later.public_state(),
+            redline=redline,
+            outline=outline(redline),
             page="compare",
         )
+        return context
+
+
+class CompareBilingualView(CompareView):
+    """The same redline in every language, side by side, section by section."""
+
+    template_name = "legal/compare_bilingual.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context.get("gone") is not None or context.get("old") == context.get("new"):
+            return context
+        old, new = context["old"], context["new"]
+        codes = bilingual_order(context["document"])
+        redlines = {code: redline_for(old, new, code) for code in codes}
+        for redline in redlines.values():
+            outline(redline)
+        context.update(
+            rows=with_columns(bilingual.align_redlines(redlines, codes), codes),
+            columns=columns(codes),
+            page="compare-bilingual",
+        )
+        return context
+
+
+def bilingual_order(document):
+    """Language codes with the authoritative one first."""
+    codes = list(settings.MODELTRANSLATION_LANGUAGES)
+    return sorted(codes, key=lambda code: code != document.authoritative_language)
+
+
+def columns(codes):
+    """(code, name) of each column: each language named in itself, as a bilingual reader looks for it."""
+    return [(code, get_language_info(code)["name_local"]) for code in codes]
+
+
+def with_columns(rows, codes):
+    """Rows whose cells a template can walk in column order: row.columns = [(code, name, cell)]."""
+    names = dict(columns(codes))
+    for row in rows:
+        row.columns = [(code, names[code], row.cells[code]) for code in codes]
+    return rows
+
+
+class BilingualView(WithdrawnAnswer, ReaderPage):
+    """One version in both languages, side by side, section by section (410 once withdrawn)."""
+
+    template_name = "legal/bilingual.html"
+
+    def get_versions(self, slug, at):
+        return VersionView.get_versions(self, slug, at)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        version = next((v for v in context["versions"] if v.number == self.kwargs["number"]), None)
+        if version is None:
+            raise Http404
+        if version.is_withdrawn:
+            return self.gone_context(context, version)
+        codes = bilingual_order(context["document"])
+        texts = {code: getattr(version, f"body_html_{code}") if version.has_language(code) else "" for code in codes}
+        context.update(version_text_context(version))
+        context.update(
+            rows=with_columns(bilingual.align(texts, codes), codes),
+            columns=columns(codes),
+            titles=[(code, getattr(version, f"title_{code}")) for code in codes if version.has_language(code)],
+            missing=[name for code, name in columns(codes) if not version.has_language(code)],
+            page="bilingual",
+        )
+        context["previous_number"], context["next_number"] = version.neighbour_numbers()
         return context
 
 
