@@ -242,6 +242,25 @@ def backfill():
     return appended
 
 
+def evidence_of(version):
+    """{language: {"log_index": int | None, "timestamp": Timestamp | None}} for a listed version.
+
+    The time-stamp is the first granted one (authorities in the order they were queued),
+    else the first still pending, else the first that failed.
+    """
+    evidence = {code: {"log_index": None, "timestamp": None} for code in version.complete_languages}
+    leaves = version.log_leaves.filter(event=LogLeaf.Event.PUBLISHED).values_list("language", "leaf_index")
+    for language, index in leaves:
+        evidence.setdefault(language, {"timestamp": None})["log_index"] = index
+    rank = {Timestamp.Status.GRANTED: 0, Timestamp.Status.PENDING: 1, Timestamp.Status.FAILED: 2}
+    stamps = version.timestamps.filter(subject=Timestamp.Subject.TEXT).defer("response").order_by("pk")
+    for stamp in stamps:
+        held = evidence.setdefault(stamp.language, {"log_index": None, "timestamp": None})
+        if held["timestamp"] is None or rank[stamp.status] < rank[held["timestamp"].status]:
+            held["timestamp"] = stamp
+    return evidence
+
+
 # Proofs ------------------------------------------------------------------------------------
 
 

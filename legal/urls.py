@@ -49,6 +49,11 @@ urlpatterns = [
     ),
     path("<slug:slug>/versions/<version:number>/", views.VersionView.as_view(), name="version"),
     path("<slug:slug>/versions/<version:number>/<str:language>.md", views.version_text, name="version-text"),
+    path(
+        "<slug:slug>/versions/<version:number>/<str:language>.md.tsr",
+        views.version_timestamp,
+        name="version-timestamp",
+    ),
     path("<slug:slug>/compare/<version:a>/<version:b>/", views.CompareView.as_view(), name="compare"),
     path("<slug:slug>/versions/<version:number>/changes/", views.changes_in, name="changes"),
     path("<slug:slug>/compare/", views.compare_form, name="compare-form"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import caching, clock
+from . import caching, clock, transparency
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
 
@@ -84,6 +84,8 @@ def version_text_context(version):
     """What a page shows of one version's text in the active language (also the admin preview)."""
     language = get_language()
     shown, title, body_html, sections = version.text_for(language)
+    # The log and its time-stamps hold only listed versions; a draft (admin preview) has none.
+    evidence = transparency.evidence_of(version) if version.number else {}
     return {
         "version": version,
         "shown_language": shown,
@@ -93,7 +95,13 @@ def version_text_context(version):
         "toc": [s for s in sections if s.level in (2, 3)],
         "version_state": version.public_state(),
         "version_hashes": [
-            (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
+            (
+                code,
+                get_language_info(code)["name_translated"],
+                getattr(version, f"body_sha256_{code}"),
+                evidence.get(code, {}).get("log_index"),
+                evidence.get(code, {}).get("timestamp"),
+            )
             for code in settings.MODELTRANSLATION_LANGUAGES
             if getattr(version, f"body_sha256_{code}")
         ],
@@ -322,6 +330,23 @@ def point_in_time(request, slug, day):
         return render(request, "legal/point_in_time_none.html", context, status=404)
     url = reverse("legal:version", kwargs={"slug": slug, "number": version.number})
     return HttpResponseRedirect(f"{url}?on={date.isoformat()}")
+
+
+@require_safe
+def version_timestamp(request, slug, number, language):
+    """The RFC 3161 time-stamp response (DER) of one language's Markdown of a version.
+
+    `openssl ts -verify -data <lang>.md -in <lang>.md.tsr -CAfile <the TSA's CA>` checks it.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
+    stamp = transparency.evidence_of(version).get(language, {}).get("timestamp") if version else None
+    if stamp is None or stamp.status != stamp.Status.GRANTED:
+        raise Http404
+    response = HttpResponse(bytes(stamp.response), content_type="application/timestamp-reply")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-v{number}.{language}.md.tsr"'
+    return response
 
 
 @require_safe
