@@ -147,3 +147,26 @@ class Timestamp(models.Model):
 
     def __str__(self):
         return f"{self.subject} {self.digest[:12]} {self.status}"
+
+
+class RecordPdf(AppendOnlyModel):
+    """The PDF of record of one language of a version, made once after publishing (`legal.pdf_record`)."""
+
+    version = models.ForeignKey(
+        "legal.DocumentVersion", models.PROTECT, related_name="record_pdfs", verbose_name=_("version")
+    )
+    language = models.CharField(_("language"), max_length=8)
+    pdf = models.BinaryField(_("PDF"))
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=clock.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "language"]
+        verbose_name = _("PDF of record")
+        verbose_name_plural = _("PDFs of record")
+        constraints = [models.UniqueConstraint(fields=["version", "language"], name="one_record_pdf_per_language")]
+
+    def __str__(self):
+        return f"{self.version} {self.language}.pdf"

@@ -6,7 +6,7 @@ Whatever code runs (a raw statement, a QuerySet `update()`, a shell session):
 - a leaf is inserted only at the next index (the log's size), so no gap or rewrite of
   history can be slipped in;
 - a granted time-stamp never changes and is never deleted (pending ones are the worker's
-  outbox and change as it works);
+  outbox and change as it works); nor does a PDF of record;
 - on PostgreSQL a TRUNCATE is refused while the table holds rows, except for the role that
   owns the table (migrations and the test suite's flushes), as in `legal.db_triggers`.
 
@@ -21,17 +21,20 @@ from django.db.migrations.recorder import MigrationRecorder
 LEAVES = "legal_logleaf"
 HEADS = "legal_treehead"
 STAMPS = "legal_timestamp"
+PDFS = "legal_recordpdf"
 INSTALLED_BY = ("legal", "0011_evidence")
 TRIGGERS = {
     "sqlite": [
         "legal_logleaf_next_index", "legal_logleaf_unchanged", "legal_logleaf_undeletable",
         "legal_treehead_unchanged", "legal_treehead_undeletable",
         "legal_timestamp_granted_unchanged", "legal_timestamp_granted_undeletable",
+        "legal_recordpdf_unchanged", "legal_recordpdf_undeletable",
     ],
     "postgresql": [
         "legal_logleaf_append_only", "legal_logleaf_no_truncate",
         "legal_treehead_append_only", "legal_treehead_no_truncate",
         "legal_timestamp_granted_kept", "legal_timestamp_no_truncate",
+        "legal_recordpdf_append_only", "legal_recordpdf_no_truncate",
     ],
 }  # fmt: skip
 CHANGE_MESSAGE = "the transparency log is append-only and cannot be changed"
@@ -51,6 +54,8 @@ def _sqlite():
         "legal_logleaf_undeletable": (f"BEFORE DELETE ON {LEAVES} FOR EACH ROW", DELETE_MESSAGE),
         "legal_treehead_unchanged": (f"BEFORE UPDATE ON {HEADS} FOR EACH ROW", CHANGE_MESSAGE),
         "legal_treehead_undeletable": (f"BEFORE DELETE ON {HEADS} FOR EACH ROW", DELETE_MESSAGE),
+        "legal_recordpdf_unchanged": (f"BEFORE UPDATE ON {PDFS} FOR EACH ROW", CHANGE_MESSAGE),
+        "legal_recordpdf_undeletable": (f"BEFORE DELETE ON {PDFS} FOR EACH ROW", DELETE_MESSAGE),
         "legal_timestamp_granted_unchanged": (
             f"BEFORE UPDATE ON {STAMPS} FOR EACH ROW WHEN OLD.status = 'granted'",
             STAMP_MESSAGE,
@@ -98,6 +103,7 @@ def _postgresql():
         _refuse_truncate("legal_logleaf_refuse_truncate", LEAVES),
         _refuse_truncate("legal_treehead_refuse_truncate", HEADS),
         _refuse_truncate("legal_timestamp_refuse_truncate", STAMPS),
+        _refuse_truncate("legal_recordpdf_refuse_truncate", PDFS),
         f"DROP TRIGGER IF EXISTS legal_logleaf_append_only ON {LEAVES}",
         f"""CREATE TRIGGER legal_logleaf_append_only BEFORE INSERT OR UPDATE OR DELETE ON {LEAVES}
             FOR EACH ROW EXECUTE FUNCTION legal_log_append_only()""",
@@ -107,6 +113,12 @@ def _postgresql():
         f"DROP TRIGGER IF EXISTS legal_timestamp_granted_kept ON {STAMPS}",
         f"""CREATE TRIGGER legal_timestamp_granted_kept BEFORE UPDATE OR DELETE ON {STAMPS}
             FOR EACH ROW EXECUTE FUNCTION legal_timestamp_keep_granted()""",
+        f"DROP TRIGGER IF EXISTS legal_recordpdf_append_only ON {PDFS}",
+        f"""CREATE TRIGGER legal_recordpdf_append_only BEFORE UPDATE OR DELETE ON {PDFS}
+            FOR EACH ROW EXECUTE FUNCTION legal_log_append_only()""",
+        f"DROP TRIGGER IF EXISTS legal_recordpdf_no_truncate ON {PDFS}",
+        f"""CREATE TRIGGER legal_recordpdf_no_truncate BEFORE TRUNCATE ON {PDFS}
+            FOR EACH STATEMENT EXECUTE FUNCTION legal_recordpdf_refuse_truncate()""",
         f"DROP TRIGGER IF EXISTS legal_logleaf_no_truncate ON {LEAVES}",
         f"""CREATE TRIGGER legal_logleaf_no_truncate BEFORE TRUNCATE ON {LEAVES}
             FOR EACH STATEMENT EXECUTE FUNCTION legal_logleaf_refuse_truncate()""",
@@ -129,11 +141,11 @@ def removal_statements(vendor):
     if vendor == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS["sqlite"]]
     if vendor == "postgresql":
-        tables = {"logleaf": LEAVES, "treehead": HEADS, "timestamp": STAMPS}
+        tables = {"logleaf": LEAVES, "treehead": HEADS, "timestamp": STAMPS, "recordpdf": PDFS}
         drops = [f"DROP TRIGGER IF EXISTS {name} ON {tables[name.split('_')[1]]}" for name in TRIGGERS["postgresql"]]
         functions = [
             "legal_log_append_only", "legal_timestamp_keep_granted", "legal_logleaf_refuse_truncate",
-            "legal_treehead_refuse_truncate", "legal_timestamp_refuse_truncate",
+            "legal_treehead_refuse_truncate", "legal_timestamp_refuse_truncate", "legal_recordpdf_refuse_truncate",
         ]  # fmt: skip
         return drops + [f"DROP FUNCTION IF EXISTS {name}()" for name in functions]
     return []
@@ -156,14 +168,14 @@ def installed(connection):
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s, %s)",
-                [LEAVES, HEADS, STAMPS],
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s, %s, %s)",
+                [LEAVES, HEADS, STAMPS, PDFS],
             )
         elif connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid IN (%s::regclass, %s::regclass, %s::regclass) "
-                "AND NOT tgisinternal",
-                [LEAVES, HEADS, STAMPS],
+                "SELECT tgname FROM pg_trigger WHERE tgrelid IN (%s::regclass, %s::regclass, %s::regclass, "
+                "%s::regclass) AND NOT tgisinternal",
+                [LEAVES, HEADS, STAMPS, PDFS],
             )
         else:
             return set()

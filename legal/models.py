@@ -545,6 +545,6 @@ class DocumentVersion(models.Model):
 
 # Subscriptions, their outbox and stored redlines live in their own modules; importing them registers them.
 from .acceptances import Acceptance, ProductCredential  # noqa: E402, F401
-from .evidence import LogLeaf, Timestamp, TreeHead  # noqa: E402, F401
+from .evidence import LogLeaf, RecordPdf, Timestamp, TreeHead  # noqa: E402, F401
 from .redlines import StoredRedline  # noqa: E402, F401
 from .subscriptions import Notification, Subscription  # noqa: E402, F401

@@ -243,12 +243,14 @@ def backfill():
 
 
 def evidence_of(version):
-    """{language: {"log_index": int | None, "timestamp": Timestamp | None}} for a listed version.
+    """{language: {"log_index": int | None, "timestamp": Timestamp | None, "pdf": bool}} of a listed version.
 
     The time-stamp is the first granted one (authorities in the order they were queued),
     else the first still pending, else the first that failed.
     """
-    evidence = {code: {"log_index": None, "timestamp": None} for code in version.complete_languages}
+    evidence = {code: {"log_index": None, "timestamp": None, "pdf": False} for code in version.complete_languages}
+    for language in version.record_pdfs.values_list("language", flat=True):
+        evidence.setdefault(language, {"log_index": None, "timestamp": None})["pdf"] = True
     leaves = version.log_leaves.filter(event=LogLeaf.Event.PUBLISHED).values_list("language", "leaf_index")
     for language, index in leaves:
         evidence.setdefault(language, {"timestamp": None})["log_index"] = index

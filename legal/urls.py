@@ -49,6 +49,7 @@ urlpatterns = [
     ),
     path("<slug:slug>/versions/<version:number>/", views.VersionView.as_view(), name="version"),
     path("<slug:slug>/versions/<version:number>/<str:language>.md", views.version_text, name="version-text"),
+    path("<slug:slug>/versions/<version:number>/<str:language>.pdf", views.version_pdf, name="version-pdf"),
     path(
         "<slug:slug>/versions/<version:number>/<str:language>.md.tsr",
         views.version_timestamp,

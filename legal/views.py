@@ -101,6 +101,7 @@ def version_text_context(version):
                 getattr(version, f"body_sha256_{code}"),
                 evidence.get(code, {}).get("log_index"),
                 evidence.get(code, {}).get("timestamp"),
+                evidence.get(code, {}).get("pdf", False),
             )
             for code in settings.MODELTRANSLATION_LANGUAGES
             if getattr(version, f"body_sha256_{code}")
@@ -330,6 +331,20 @@ def point_in_time(request, slug, day):
         return render(request, "legal/point_in_time_none.html", context, status=404)
     url = reverse("legal:version", kwargs={"slug": slug, "number": version.number})
     return HttpResponseRedirect(f"{url}?on={date.isoformat()}")
+
+
+@require_safe
+def version_pdf(request, slug, number, language):
+    """The PDF of record of one language of a version, once the worker has made it."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
+    record = version.record_pdfs.filter(language=language).first() if version else None
+    if record is None:
+        raise Http404
+    response = HttpResponse(bytes(record.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{slug}-v{number}.{language}.pdf"'
+    return response
 
 
 @require_safe

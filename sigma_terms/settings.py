@@ -370,5 +370,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs lock-outs at WARNING; its start-up banner is noise in commands.
         "axes": {"level": "WARNING"},
+        # fpdf2 subsets the PDF font with fontTools, which reports every table at INFO.
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -81,7 +81,13 @@ def _release_records_before_flush(request):
         log_triggers.remove(connection)
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA foreign_keys = OFF")
-            for table in (log_triggers.STAMPS, log_triggers.LEAVES, log_triggers.HEADS, db_triggers.TABLE):
+            for table in (
+                log_triggers.STAMPS,
+                log_triggers.PDFS,
+                log_triggers.LEAVES,
+                log_triggers.HEADS,
+                db_triggers.TABLE,
+            ):
                 cursor.execute(f"DELETE FROM {table}")
             cursor.execute("PRAGMA foreign_keys = ON")
         db_triggers.install(connection)

@@ -36,7 +36,7 @@ def fetch(limit=None):
         call_command("fetch_timestamps", stdout=out, stderr=err, **({"limit": limit} if limit else {}))
     except CommandError as error:
         return f"CommandError: {error}", err.getvalue()
-    return out.getvalue().strip(), err.getvalue()
+    return out.getvalue().strip().splitlines()[-1], err.getvalue()
 
 
 def scheduled(terms):
@@ -201,7 +201,9 @@ def test_backfill_queues_stamps_for_earlier_versions_once(terms, tsa):
     assert Timestamp.objects.count() == 0
     out = StringIO()
     call_command("backfill_evidence", stdout=out)
-    assert out.getvalue().strip() == "Appended 0 entries; the log holds 2. 3 time-stamps wait for `fetch_timestamps`."
+    assert out.getvalue().strip() == (
+        "Appended 0 entries; the log holds 2. 2 PDFs of record made. 3 time-stamps wait for `fetch_timestamps`."
+    )
     call_command("backfill_evidence", stdout=out)
     assert Timestamp.objects.count() == 3
     assert fetch()[0] == "3 granted, 0 to retry, 0 failed; 0 pending."

@@ -1,8 +1,8 @@
-"""The transparency log (leaves, signed tree heads) and RFC 3161 time-stamps.
+"""The transparency log (leaves, signed tree heads), RFC 3161 time-stamps and PDFs of record.
 
-The trigger SQL that keeps the log append-only is frozen here as `legal.log_triggers`
-wrote it when this migration was written; the `post_migrate` handler installs the current
-one. On the way back the triggers go with the tables.
+The trigger SQL that keeps them append-only is frozen here as `legal.log_triggers` wrote
+it when this migration was written; the `post_migrate` handler installs the current one.
+On the way back the triggers go with the tables.
 """
 
 import django.db.models.deletion
@@ -56,6 +56,15 @@ SQL = {'postgresql': ['CREATE OR REPLACE FUNCTION legal_log_append_only() RETURN
                 '            END IF;\n'
                 '            RETURN NULL;\n'
                 '        END $$ LANGUAGE plpgsql',
+                'CREATE OR REPLACE FUNCTION legal_recordpdf_refuse_truncate() RETURNS trigger AS $$\n'
+                '        BEGIN\n'
+                '            IF EXISTS (SELECT 1 FROM legal_recordpdf)\n'
+                '               AND NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = '
+                "TG_RELID), 'MEMBER') THEN\n"
+                "                RAISE EXCEPTION 'the transparency log is append-only and cannot be truncated';\n"
+                '            END IF;\n'
+                '            RETURN NULL;\n'
+                '        END $$ LANGUAGE plpgsql',
                 'DROP TRIGGER IF EXISTS legal_logleaf_append_only ON legal_logleaf',
                 'CREATE TRIGGER legal_logleaf_append_only BEFORE INSERT OR UPDATE OR DELETE ON legal_logleaf\n'
                 '            FOR EACH ROW EXECUTE FUNCTION legal_log_append_only()',
@@ -65,6 +74,12 @@ SQL = {'postgresql': ['CREATE OR REPLACE FUNCTION legal_log_append_only() RETURN
                 'DROP TRIGGER IF EXISTS legal_timestamp_granted_kept ON legal_timestamp',
                 'CREATE TRIGGER legal_timestamp_granted_kept BEFORE UPDATE OR DELETE ON legal_timestamp\n'
                 '            FOR EACH ROW EXECUTE FUNCTION legal_timestamp_keep_granted()',
+                'DROP TRIGGER IF EXISTS legal_recordpdf_append_only ON legal_recordpdf',
+                'CREATE TRIGGER legal_recordpdf_append_only BEFORE UPDATE OR DELETE ON legal_recordpdf\n'
+                '            FOR EACH ROW EXECUTE FUNCTION legal_log_append_only()',
+                'DROP TRIGGER IF EXISTS legal_recordpdf_no_truncate ON legal_recordpdf',
+                'CREATE TRIGGER legal_recordpdf_no_truncate BEFORE TRUNCATE ON legal_recordpdf\n'
+                '            FOR EACH STATEMENT EXECUTE FUNCTION legal_recordpdf_refuse_truncate()',
                 'DROP TRIGGER IF EXISTS legal_logleaf_no_truncate ON legal_logleaf',
                 'CREATE TRIGGER legal_logleaf_no_truncate BEFORE TRUNCATE ON legal_logleaf\n'
                 '            FOR EACH STATEMENT EXECUTE FUNCTION legal_logleaf_refuse_truncate()',
@@ -90,6 +105,12 @@ SQL = {'postgresql': ['CREATE OR REPLACE FUNCTION legal_log_append_only() RETURN
             'DROP TRIGGER IF EXISTS legal_treehead_undeletable',
             'CREATE TRIGGER legal_treehead_undeletable BEFORE DELETE ON legal_treehead FOR EACH ROW BEGIN SELECT '
             "RAISE(ABORT, 'the transparency log is append-only and cannot be deleted'); END",
+            'DROP TRIGGER IF EXISTS legal_recordpdf_unchanged',
+            'CREATE TRIGGER legal_recordpdf_unchanged BEFORE UPDATE ON legal_recordpdf FOR EACH ROW BEGIN SELECT '
+            "RAISE(ABORT, 'the transparency log is append-only and cannot be changed'); END",
+            'DROP TRIGGER IF EXISTS legal_recordpdf_undeletable',
+            'CREATE TRIGGER legal_recordpdf_undeletable BEFORE DELETE ON legal_recordpdf FOR EACH ROW BEGIN SELECT '
+            "RAISE(ABORT, 'the transparency log is append-only and cannot be deleted'); END",
             'DROP TRIGGER IF EXISTS legal_timestamp_granted_unchanged',
             'CREATE TRIGGER legal_timestamp_granted_unchanged BEFORE UPDATE ON legal_timestamp FOR EACH ROW WHEN '
             "OLD.status = 'granted' BEGIN SELECT RAISE(ABORT, 'a granted time-stamp is evidence and cannot be changed "
@@ -104,18 +125,23 @@ REMOVE = {'postgresql': ['DROP TRIGGER IF EXISTS legal_logleaf_append_only ON le
                 'DROP TRIGGER IF EXISTS legal_treehead_no_truncate ON legal_treehead',
                 'DROP TRIGGER IF EXISTS legal_timestamp_granted_kept ON legal_timestamp',
                 'DROP TRIGGER IF EXISTS legal_timestamp_no_truncate ON legal_timestamp',
+                'DROP TRIGGER IF EXISTS legal_recordpdf_append_only ON legal_recordpdf',
+                'DROP TRIGGER IF EXISTS legal_recordpdf_no_truncate ON legal_recordpdf',
                 'DROP FUNCTION IF EXISTS legal_log_append_only()',
                 'DROP FUNCTION IF EXISTS legal_timestamp_keep_granted()',
                 'DROP FUNCTION IF EXISTS legal_logleaf_refuse_truncate()',
                 'DROP FUNCTION IF EXISTS legal_treehead_refuse_truncate()',
-                'DROP FUNCTION IF EXISTS legal_timestamp_refuse_truncate()'],
+                'DROP FUNCTION IF EXISTS legal_timestamp_refuse_truncate()',
+                'DROP FUNCTION IF EXISTS legal_recordpdf_refuse_truncate()'],
  'sqlite': ['DROP TRIGGER IF EXISTS legal_logleaf_next_index',
             'DROP TRIGGER IF EXISTS legal_logleaf_unchanged',
             'DROP TRIGGER IF EXISTS legal_logleaf_undeletable',
             'DROP TRIGGER IF EXISTS legal_treehead_unchanged',
             'DROP TRIGGER IF EXISTS legal_treehead_undeletable',
             'DROP TRIGGER IF EXISTS legal_timestamp_granted_unchanged',
-            'DROP TRIGGER IF EXISTS legal_timestamp_granted_undeletable']}
+            'DROP TRIGGER IF EXISTS legal_timestamp_granted_undeletable',
+            'DROP TRIGGER IF EXISTS legal_recordpdf_unchanged',
+            'DROP TRIGGER IF EXISTS legal_recordpdf_undeletable']}
 
 
 def install(apps, schema_editor):
@@ -169,6 +195,23 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'log entries',
                 'ordering': ['leaf_index'],
                 'constraints': [models.UniqueConstraint(fields=('version', 'language', 'event'), name='one_log_leaf_per_event')],
+            },
+        ),
+        migrations.CreateModel(
+            name='RecordPdf',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('language', models.CharField(max_length=8, verbose_name='language')),
+                ('pdf', models.BinaryField(verbose_name='PDF')),
+                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256 of the PDF')),
+                ('created_at', models.DateTimeField(default=legal.clock.now, verbose_name='created at')),
+                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='record_pdfs', to='legal.documentversion', verbose_name='version')),
+            ],
+            options={
+                'verbose_name': 'PDF of record',
+                'verbose_name_plural': 'PDFs of record',
+                'ordering': ['version', 'language'],
+                'constraints': [models.UniqueConstraint(fields=('version', 'language'), name='one_record_pdf_per_language')],
             },
         ),
         migrations.CreateModel(

@@ -1,14 +1,18 @@
-"""`manage.py fetch_timestamps`: ask the time-stamping authorities for the queued stamps (run from cron)."""
+"""`manage.py fetch_timestamps`: the evidence worker, run from cron.
+
+It makes the PDFs of record that do not exist yet, then asks the time-stamping authorities
+for the queued stamps.
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from legal import timestamping
+from legal import pdf_record, timestamping
 from legal.evidence import Timestamp
 
 
 class Command(BaseCommand):
     help = (
-        "Fetch the RFC 3161 time-stamps that are due from the authorities in TSA_URLS. An authority that is "
+        "Make the missing PDFs of record, then fetch the RFC 3161 time-stamps that are due from the authorities in TSA_URLS. An authority that is "
         "down, slow or answers something invalid is asked again later (1, 2, 4, ... minutes, up to a day)."
     )
 
@@ -23,6 +27,9 @@ class Command(BaseCommand):
             raise CommandError("--limit must be at least 1")
         if retry_failed:
             self.stdout.write(f"{timestamping.retry_failed()} failed time-stamps queued again.")
+        made, unmade = pdf_record.build_missing(limit=limit or 20)
+        if made or unmade:
+            self.stdout.write(f"{len(made)} PDFs of record made, {len(unmade)} could not be made (see the log).")
         report = timestamping.fetch_due(limit=limit)
         for stamp in report.retried + report.failed:
             self.stderr.write(f"{stamp.tsa_url}: {stamp.last_error} (attempt {stamp.attempts})")
