@@ -98,6 +98,16 @@ class TreeHead(AppendOnlyModel):
         return f"{self.tree_size} {self.root_hash}"
 
 
+class TimestampQuerySet(models.QuerySet):
+    def granted_text(self, language):
+        """The first granted time-stamp of `language`'s text (authorities in the order queued)."""
+        return (
+            self.filter(subject=Timestamp.Subject.TEXT, language=language, status=Timestamp.Status.GRANTED)
+            .order_by("pk")
+            .first()
+        )
+
+
 class Timestamp(models.Model):
     """An RFC 3161 time-stamp of one subject from one authority: queued, then fetched."""
 
@@ -130,6 +140,8 @@ class Timestamp(models.Model):
     leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=clock.now)
+
+    objects = TimestampQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

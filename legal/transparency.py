@@ -18,6 +18,7 @@ import binascii
 import datetime
 import hashlib
 import struct
+from dataclasses import dataclass
 from functools import lru_cache
 
 import rfc8785
@@ -27,9 +28,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
 
 from . import clock, merkle
-from .evidence import LogLeaf, Timestamp, TreeHead
+from .evidence import LogLeaf, RecordPdf, Timestamp, TreeHead
 from .models import DocumentVersion, language_codes
 
 # Any fixed number: appends to the one log take turns on PostgreSQL (SQLite has one writer).
@@ -242,24 +244,57 @@ def backfill():
     return appended
 
 
-def evidence_of(version):
-    """{language: {"log_index": int | None, "timestamp": Timestamp | None, "pdf": bool}} of a listed version.
+@dataclass(frozen=True)
+class StampState:
+    """What a page shows of a time-stamp: its status and, once granted, its time."""
 
-    The time-stamp is the first granted one (authorities in the order they were queued),
-    else the first still pending, else the first that failed.
+    status: str
+    gen_time: datetime.datetime | None
+
+
+def with_evidence(queryset):
+    """Annotate each version with its evidence, per language, inside the same query.
+
+    `log_index_<code>`, `pdf_<code>`, and `stamp_status_<code>` / `stamp_time_<code>` of its
+    best time-stamp (granted, else pending, else failed; the first queued of a kind).
     """
-    evidence = {code: {"log_index": None, "timestamp": None, "pdf": False} for code in version.complete_languages}
-    for language in version.record_pdfs.values_list("language", flat=True):
-        evidence.setdefault(language, {"log_index": None, "timestamp": None})["pdf"] = True
-    leaves = version.log_leaves.filter(event=LogLeaf.Event.PUBLISHED).values_list("language", "leaf_index")
-    for language, index in leaves:
-        evidence.setdefault(language, {"timestamp": None})["log_index"] = index
-    rank = {Timestamp.Status.GRANTED: 0, Timestamp.Status.PENDING: 1, Timestamp.Status.FAILED: 2}
-    stamps = version.timestamps.filter(subject=Timestamp.Subject.TEXT).defer("response").order_by("pk")
-    for stamp in stamps:
-        held = evidence.setdefault(stamp.language, {"log_index": None, "timestamp": None})
-        if held["timestamp"] is None or rank[stamp.status] < rank[held["timestamp"].status]:
-            held["timestamp"] = stamp
+    rank = Case(
+        When(status=Timestamp.Status.GRANTED, then=Value(0)),
+        When(status=Timestamp.Status.PENDING, then=Value(1)),
+        default=Value(2),
+    )
+    annotations = {}
+    for code in language_codes():
+        leaves = LogLeaf.objects.filter(version=OuterRef("pk"), language=code, event=LogLeaf.Event.PUBLISHED)
+        stamps = (
+            Timestamp.objects.filter(version=OuterRef("pk"), language=code, subject=Timestamp.Subject.TEXT)
+            .annotate(rank=rank)
+            .order_by("rank", "pk")
+        )
+        annotations[f"log_index_{code}"] = Subquery(leaves.values("leaf_index")[:1])
+        annotations[f"pdf_{code}"] = Exists(RecordPdf.objects.filter(version=OuterRef("pk"), language=code))
+        annotations[f"stamp_status_{code}"] = Subquery(stamps.values("status")[:1])
+        annotations[f"stamp_time_{code}"] = Subquery(stamps.values("gen_time")[:1])
+    return queryset.annotate(**annotations)
+
+
+def evidence_of(version):
+    """{language: {"log_index": int | None, "timestamp": StampState | None, "pdf": bool}}.
+
+    Read from the `with_evidence()` annotations when the row has them, else queried.
+    """
+    if version.pk is None or version.number is None:
+        return {}
+    if f"log_index_{language_codes()[0]}" not in version.__dict__:
+        version = with_evidence(type(version).objects.filter(pk=version.pk)).get()
+    evidence = {}
+    for code in version.complete_languages:
+        status = getattr(version, f"stamp_status_{code}")
+        evidence[code] = {
+            "log_index": getattr(version, f"log_index_{code}"),
+            "pdf": bool(getattr(version, f"pdf_{code}")),
+            "timestamp": StampState(status, getattr(version, f"stamp_time_{code}")) if status else None,
+        }
     return evidence
 
 

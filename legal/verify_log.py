@@ -180,7 +180,8 @@ def main(argv=None):
         print("\n".join(findings + [f"FAILED {failure}"]))
         return 1
     except (Unreachable, KeyError, TypeError, ValueError) as error:
-        print("\n".join(findings), file=sys.stdout) if findings else None
+        if findings:
+            print("\n".join(findings))
         print(f"verify_log: {error}", file=sys.stderr)
         return 2
     print("\n".join(findings))

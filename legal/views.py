@@ -85,7 +85,7 @@ def version_text_context(version):
     language = get_language()
     shown, title, body_html, sections = version.text_for(language)
     # The log and its time-stamps hold only listed versions; a draft (admin preview) has none.
-    evidence = transparency.evidence_of(version) if version.number else {}
+    evidence = transparency.evidence_of(version)
     return {
         "version": version,
         "shown_language": shown,
@@ -125,7 +125,8 @@ def _shown_with_neighbours(slug, at, *also):
     wanted = Q(pk__in=of_document.in_effect(at).values("pk")) | Q(pk__in=of_document.scheduled(at).values("pk"))
     for queryset in also:
         wanted |= Q(pk__in=queryset.values("pk"))
-    return _versions_of(slug, at).filter(wanted)
+    # The evidence (log entry, time-stamp, PDF) of the version shown comes in the same query.
+    return transparency.with_evidence(_versions_of(slug, at).filter(wanted))
 
 
 class DocumentView(ReaderPage):
@@ -356,8 +357,8 @@ def version_timestamp(request, slug, number, language):
     if language not in dict(settings.LANGUAGES):
         raise Http404
     version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
-    stamp = transparency.evidence_of(version).get(language, {}).get("timestamp") if version else None
-    if stamp is None or stamp.status != stamp.Status.GRANTED:
+    stamp = version.timestamps.granted_text(language) if version else None
+    if stamp is None:
         raise Http404
     response = HttpResponse(bytes(stamp.response), content_type="application/timestamp-reply")
     response["Content-Disposition"] = f'attachment; filename="{slug}-v{number}.{language}.md.tsr"'
