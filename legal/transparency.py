@@ -17,6 +17,7 @@ import base64
 import binascii
 import datetime
 import hashlib
+import logging
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,8 @@ from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
 from . import clock, merkle
 from .evidence import LogLeaf, RecordPdf, Timestamp, TreeHead
 from .models import DocumentVersion, language_codes
+
+logger = logging.getLogger(__name__)
 
 # Any fixed number: appends to the one log take turns on PostgreSQL (SQLite has one writer).
 _APPEND_LOCK = 0x5167_6D61_4C6F_67
@@ -148,8 +151,16 @@ def leaf_hashes(tree_size=None):
 
 
 def sign_tree_head():
-    """Sign and store the head of the log as it is now; None without a key or leaves."""
-    key = signing_key()
+    """Sign and store the head of the log as it is now; None without a (valid) key or leaves.
+
+    A malformed key is logged, not raised: publishing must not fail for want of a signature,
+    and the next head signed with a good key covers every leaf appended meanwhile.
+    """
+    try:
+        key = signing_key()
+    except SigningKeyError:
+        logger.exception("The transparency log signs no tree head")
+        return None
     size = LogLeaf.objects.count()
     if key is None or size == 0:
         return None
@@ -227,6 +238,7 @@ def backfill():
 
     Idempotent: a second run appends nothing. Returns the number of leaves appended.
     """
+    signing_key()  # a malformed key is the operator's to fix: say so before writing anything
     with transaction.atomic():
         _lock()
         logged = set(LogLeaf.objects.values_list("version_id", "event").distinct())

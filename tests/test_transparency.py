@@ -197,10 +197,12 @@ def test_without_a_signing_key_the_log_records_and_the_next_key_signs(terms, set
     assert TreeHead.objects.order_by("-tree_size").first().tree_size == 4
 
 
-def test_a_malformed_signing_key_is_a_one_line_command_error(terms, settings):
+def test_a_malformed_signing_key_is_a_one_line_command_error_and_never_stops_a_publish(terms, settings):
     settings.LOG_SIGNING_KEY = "not-a-key"
     with pytest.raises(CommandError, match="LOG_SIGNING_KEY"):
         call_command("backfill_evidence", stdout=StringIO())
+    version = make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
+    assert version.number == 2 and LogLeaf.objects.count() == 4 and TreeHead.objects.count() == 1
 
 
 # The public endpoints ---------------------------------------------------------------------------
