@@ -73,7 +73,7 @@ def test_a_pdf_of_record_is_never_changed_or_deleted(terms):
     record = RecordPdf.objects.first()
     with pytest.raises(AppendOnlyError):
         record.delete()
-    for sql in ("UPDATE legal_recordpdf SET pdf = x'00'", "DELETE FROM legal_recordpdf"):
+    for sql in ("UPDATE legal_recordpdf SET sha256 = 'x'", "DELETE FROM legal_recordpdf"):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(sql)
