@@ -581,6 +581,7 @@ class DocumentVersion(models.Model):
 
 # Subscriptions, their outbox, stored redlines and the section ledger live in their own modules; importing them registers them.
 from .acceptances import Acceptance, ProductCredential  # noqa: E402, F401
+from .evidence import LogLeaf, RecordPdf, Timestamp, TreeHead  # noqa: E402, F401
 from .redlines import StoredRedline  # noqa: E402, F401
 from .section_ledger import SectionConfirmation  # noqa: E402, F401
 from .subscriptions import Notification, Subscription  # noqa: E402, F401

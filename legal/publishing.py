@@ -16,7 +16,8 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from . import clock, db_triggers
+from . import clock, db_triggers, transparency
+from .evidence import LogLeaf
 from .merging import has_conflict_markers, merge_texts
 from .models import Document, DocumentVersion, language_codes, normalise_text
 from .notifications import queue_notifications, queue_withdrawal_notices
@@ -322,6 +323,7 @@ def publish_version(version, *, user=None, at=None):
         version.save()
         queue_notifications(version)  # the outbox commits, or rolls back, with the publish
         queue_publication_events(version)  # so does the webhook outbox
+        transparency.record_event(version, LogLeaf.Event.PUBLISHED)  # so do the log and its time-stamp queue
         message = f"Published as version {version.number}."
         if version.notice_from != at:
             message += f" Re-issues version {version.reissue_of.number}; keeps its notice from {version.notice_from}."
@@ -378,6 +380,7 @@ def withdraw_version(version, *, reason, reissue=False, user=None, at=None):
         )  # fmt: skip
         queue_withdrawal_notices(version)
         queue_withdrawal_event(version)
+        transparency.record_event(version, LogLeaf.Event.WITHDRAWN)
         plan = " To be re-issued." if reissue else ""
         _record(version, user, f"Withdrawn before taking effect. Reason: {reason}{plan}")
         transaction.on_commit(lambda: versions_changed.send(sender=DocumentVersion, document=version.document))

@@ -51,6 +51,12 @@ urlpatterns = [
     path("<slug:slug>/versions/<version:number>/", views.VersionView.as_view(), name="version"),
     path("<slug:slug>/versions/<version:number>/<str:language>.md", views.version_text, name="version-text"),
     path("<slug:slug>/versions/<version:number>/bilingual/", views.BilingualView.as_view(), name="bilingual"),
+    path("<slug:slug>/versions/<version:number>/<str:language>.pdf", views.version_pdf, name="version-pdf"),
+    path(
+        "<slug:slug>/versions/<version:number>/<str:language>.md.tsr",
+        views.version_timestamp,
+        name="version-timestamp",
+    ),
     path("<slug:slug>/compare/<version:a>/<version:b>/", views.CompareView.as_view(), name="compare"),
     path(
         "<slug:slug>/compare/<version:a>/<version:b>/bilingual/",

@@ -4,14 +4,15 @@ Each published or withdrawn version's texts must match their SHA-256, and its st
 and sections must be what the renderer makes of its text today, so a page changed behind
 the database's back is found; its translation ledger must confirm every translated section
 against its authoritative text. The rules of time that the publishing service applies with
-its own clock are checked afterwards here, as the database cannot see that clock.
+its own clock are checked afterwards here, as the database cannot see that clock. The
+transparency log is checked against the record too (`legal.transparency.verify_log`).
 """
 
 import copy
 import hashlib
 from dataclasses import dataclass, field
 
-from . import db_triggers
+from . import db_triggers, transparency
 from .models import DocumentVersion, language_codes
 from .translation_sync import section_statuses
 
@@ -91,6 +92,8 @@ def verify_record():
         by_document.setdefault(version.document.slug, []).append(version)
     for slug, listed in by_document.items():
         report.problems.extend(_time_problems(slug, listed))
+    # The public log must hold every publication and withdrawal exactly as the record does.
+    report.problems.extend(transparency.verify_log())
     if db_triggers.marker_left_set():
         report.problems.append("the publishing marker is set outside the publishing service")
     return report

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import bilingual, caching, clock, digests, memento, structured_data
+from . import bilingual, caching, clock, digests, memento, structured_data, transparency
 from .comparison import outline
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
@@ -96,6 +96,8 @@ def version_text_context(version):
     unchecked = []
     if version.is_draft and shown != version.document.authoritative_language:
         unchecked = [status for status in section_statuses(version, languages=[shown]) if not status.in_step]
+    # The log and its time-stamps hold only listed versions; a draft (admin preview) has none.
+    evidence = transparency.evidence_of(version)
     return {
         "unchecked_sections": unchecked,
         "version": version,
@@ -106,7 +108,14 @@ def version_text_context(version):
         "toc": [s for s in sections if s.level in (2, 3)],
         "version_state": version.public_state(),
         "version_hashes": [
-            (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
+            (
+                code,
+                get_language_info(code)["name_translated"],
+                getattr(version, f"body_sha256_{code}"),
+                evidence.get(code, {}).get("log_index"),
+                evidence.get(code, {}).get("timestamp"),
+                evidence.get(code, {}).get("pdf", False),
+            )
             for code in settings.MODELTRANSLATION_LANGUAGES
             if getattr(version, f"body_sha256_{code}")
         ],
@@ -129,7 +138,8 @@ def _shown_with_neighbours(slug, at, *also):
     wanted = Q(pk__in=of_document.in_effect(at).values("pk")) | Q(pk__in=of_document.scheduled(at).values("pk"))
     for queryset in also:
         wanted |= Q(pk__in=queryset.values("pk"))
-    return _versions_of(slug, at).filter(wanted)
+    # The evidence (log entry, time-stamp, PDF) of the version shown comes in the same query.
+    return transparency.with_evidence(_versions_of(slug, at).filter(wanted))
 
 
 class DocumentView(ReaderPage):
@@ -429,6 +439,37 @@ def point_in_time(request, slug, day):
         return render(request, "legal/point_in_time_none.html", context, status=404)
     url = reverse("legal:version", kwargs={"slug": slug, "number": version.number})
     return HttpResponseRedirect(f"{url}?on={date.isoformat()}")
+
+
+@require_safe
+def version_pdf(request, slug, number, language):
+    """The PDF of record of one language of a version, once the worker has made it."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
+    record = version.record_pdfs.filter(language=language).first() if version else None
+    if record is None:
+        raise Http404
+    response = HttpResponse(bytes(record.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{slug}-v{number}.{language}.pdf"'
+    return response
+
+
+@require_safe
+def version_timestamp(request, slug, number, language):
+    """The RFC 3161 time-stamp response (DER) of one language's Markdown of a version.
+
+    `openssl ts -verify -data <lang>.md -in <lang>.md.tsr -CAfile <the TSA's CA>` checks it.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
+    stamp = version.timestamps.granted_text(language) if version else None
+    if stamp is None:
+        raise Http404
+    response = HttpResponse(bytes(stamp.response), content_type="application/timestamp-reply")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-v{number}.{language}.md.tsr"'
+    return response
 
 
 @require_safe

@@ -279,6 +279,17 @@ WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
 WEBHOOK_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
 WEBHOOK_BATCH_SIZE = 50
 WEBHOOK_LEASE_SECONDS = 300
+# Evidence (legal/transparency.py, legal/timestamping.py). The log signs its tree heads with
+# this Ed25519 key (base64 of 32 bytes, or a PEM private key); `make run` generates one per
+# checkout into .log_signing_key. Without it the log still records, unsigned until a key is set.
+LOG_SIGNING_KEY = os.environ.get("LOG_SIGNING_KEY", "")
+# RFC 3161 time-stamping authorities (comma-separated URLs); none by default, so nothing
+# leaves the machine unless configured. `fetch_timestamps` asks each one, with retries.
+TSA_URLS = env_list("TSA_URLS", [])
+TSA_TIMEOUT = float(os.environ.get("TSA_TIMEOUT", "10"))
+TSA_MAX_ATTEMPTS = int(os.environ.get("TSA_MAX_ATTEMPTS", "12"))
+TSA_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
+TSA_BATCH_SIZE = 20
 
 # Security ------------------------------------------------------------------------------
 # Headers on every response: a strict CSP (no inline scripts or styles; the admin alone
@@ -370,5 +381,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs lock-outs at WARNING; its start-up banner is noise in commands.
         "axes": {"level": "WARNING"},
+        # fpdf2 subsets the PDF font with fontTools, which reports every table at INFO.
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -382,9 +382,15 @@ def test_verify_versions_checks_number_order_and_withdrawal_time(terms, schedule
         "UPDATE legal_documentversion SET withdrawn_at = %s WHERE id = %s",
         [site_time(2026, 12, 10, 0, 0), withdrawn.pk],
     )
-    assert verify()[1] == [
+    lines = verify()[1]
+    assert lines[:2] == [
         "terms-of-service v3: takes effect no later than v2, out of number order",
         "terms-of-service v4: withdrawn outside the time between its publication and its effective date",
+    ]
+    # The public log recorded the rows as published, so it names each changed one too.
+    assert lines[2:] == [
+        f"log #{index}: entry differs from terms-of-service v{number} in the database"
+        for index, number in ((4, 3), (5, 3), (8, 4), (9, 4))
     ]
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
-from legal import db_triggers
+from legal import db_triggers, transparency
 from legal.models import Document, DocumentVersion
 from legal.translation_sync import start_in_step
 from legal.verification import verify_record
@@ -49,6 +49,9 @@ class Command(BaseCommand):
                         .filter(section_confirmations__isnull=True)
                         .select_related("document")
                     )
+                # A backup that carried the log (legal.logleaf, legal.treehead) keeps it; the
+                # events it lacks are appended, so the restored record and its log agree.
+                transparency.backfill()
                 report = verify_record()
                 if not report.versions:
                     raise CommandError(f"{path} holds no published or withdrawn version")
