@@ -10,7 +10,9 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 # The secret key: DJANGO_SECRET_KEY when it is set, else the key generated once for this
 # checkout in .secret_key (ignored by git). Read by the shell, so it is never echoed.
-WITH_KEY = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}"
+# The transparency log's Ed25519 signing key likewise: LOG_SIGNING_KEY, else .log_signing_key.
+WITH_KEY = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" \
+	LOG_SIGNING_KEY="$${LOG_SIGNING_KEY:-$$(cat .log_signing_key)}"
 
 .PHONY: run test bench messages static migrate lint clean
 
@@ -35,12 +37,18 @@ messages: $(VENV)/.runtime
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	@echo "make: generated a secret key for this checkout in $@"
 
-static: $(VENV)/.runtime .secret_key
+# 32 random bytes are an Ed25519 private key; base64 keeps it on one line.
+.log_signing_key:
+	@umask 077 && $(PYTHON) -c "import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())" > $@
+	@echo "make: generated the transparency log's signing key for this checkout in $@"
+
+static: $(VENV)/.runtime .secret_key .log_signing_key
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
 
-migrate: $(VENV)/.runtime messages .secret_key
+migrate: $(VENV)/.runtime messages .secret_key .log_signing_key
 	$(WITH_KEY) $(PY) manage.py migrate --noinput --verbosity 1
 	$(WITH_KEY) $(PY) manage.py load_terms
+	$(WITH_KEY) $(PY) manage.py backfill_evidence
 
 run: migrate static
 	$(WITH_KEY) $(VENV)/bin/gunicorn --config gunicorn.conf.py

@@ -127,7 +127,7 @@ print(f"{statistics.median(timings):.2f} {max(timings):.2f}")
 HOSTILE = r"""
 import itertools, json, random, time, django
 django.setup()
-from legal.diffing import compare_html
+from legal.comparison import compare_html  # the diff, its regrouping and moves: what a comparison page runs
 from legal.importing import BUNDLED_DIR
 from legal.rendering import RenderLimitError, render_markdown, split_front_matter
 
@@ -168,6 +168,17 @@ redlines = {
     "bundled Terms vs a copy with 20% of words changed": (terms, edited),
     "bundled Terms vs itself": (terms, terms),
     "long body vs every 7th word changed": (long_body, long_body.replace("a1", "zz").replace("3 ", "33 ")),
+    "10,000 tiny paragraphs reversed": (
+        "\n\n".join(f"M {i} a b" for i in range(10_000)),
+        "\n\n".join(f"M {i} a b" for i in reversed(range(10_000))),
+    ),
+    "3,000-word paragraph moved to the end, every 7th word changed": (
+        " ".join(paragraph) + "\n\n" + long_body[:20_000],
+        long_body[:20_000] + "\n\n" + " ".join(every_7th),
+    ),
+    "120 sections in reverse order": (
+        long_body, "".join(f"## Điều {i}\n\n{s}" for i, s in enumerate(reversed(long_body.split("## Điều\n\n")[1:])))
+    ),
 }
 result = {"render": [], "redline": []}
 for label, text in renders.items():

@@ -11,6 +11,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.timezone import localtime
@@ -20,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import caching, clock, paging
 from .links import absolute_url, site_url
 from .models import DocumentVersion, in_effect_among, language_codes, scheduled_among
+from .translation_sync import section_texts
 
 # Published versions listed per answer, newest first; `?page=N` gives older ones.
 PAGE_SIZE = 50
@@ -50,8 +52,11 @@ def _iso(moment):
     return localtime(moment).isoformat() if moment else None
 
 
-def version_json(version, history_urls):
+def version_json(version, history_urls, api_url=None):
     """One version; `history_urls` maps each language to the document's history URL.
+
+    With `api_url` (the document's API address), `sections` is the address of the version's
+    section-by-section translation record.
 
     `version` carries the `state`, `previous_number` and `next_number` annotations of
     `with_public_state()` and `with_neighbours()`.
@@ -77,6 +82,8 @@ def version_json(version, history_urls):
             for code in language_codes()
         },
     }
+    if api_url is not None:
+        data["sections"] = f"{api_url}versions/{version.number}/sections/"
     if version.is_withdrawn:
         data.update(withdrawn_at=_iso(version.withdrawn_at), reason=version.withdrawal_reason)
     return data
@@ -102,15 +109,19 @@ def _cors(response):
     return response
 
 
-def json_response(data, *, status=200):
+def json_response(data, *, status=200, max_age=None):
     """JSON with an ETag (a hash of the body), a public Cache-Control and CORS headers.
+
+    `max_age` is the ceiling of its max-age (default API_MAX_AGE), cut to the publish lead.
 
     `ConditionalGetMiddleware` answers a matching If-None-Match with 304.
     """
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     response = HttpResponse(body, status=status, content_type="application/json")
     response["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
-    patch_cache_control(response, public=True, max_age=caching.within_lead(settings.API_MAX_AGE))
+    patch_cache_control(
+        response, public=True, max_age=caching.within_lead(settings.API_MAX_AGE if max_age is None else max_age)
+    )
     return _cors(response)
 
 
@@ -148,6 +159,7 @@ class DocumentAPIView(caching.PageCacheMixin, View):
             return error_response(404, "not_found", f"No published document has the slug {slug!r}.")
         document = published[0].document
         urls = history_urls(document)
+        api_url = site_url(reverse("api-document", kwargs={"slug": document.slug}))
         upcoming = scheduled_among(published, now)
         scheduled = upcoming[0] if upcoming else None
         if "at" in request.GET:
@@ -164,7 +176,7 @@ class DocumentAPIView(caching.PageCacheMixin, View):
             data = {
                 "document": document_json(document),
                 "at": _iso(at),
-                "version": version and version_json(version, urls),
+                "version": version and version_json(version, urls, api_url),
             }
             if day is not None:
                 by_pk = {v.pk: v for v in published}
@@ -174,7 +186,7 @@ class DocumentAPIView(caching.PageCacheMixin, View):
                         "number": stretch.version.number,
                         "from": _iso(stretch.start),
                         "until": _iso(stretch.end),
-                        "version": version_json(by_pk[stretch.version.pk], urls),
+                        "version": version_json(by_pk[stretch.version.pk], urls, api_url),
                     }
                     for stretch in DocumentVersion.objects.filter(document=document).day_stretches(day)
                 ]
@@ -189,9 +201,9 @@ class DocumentAPIView(caching.PageCacheMixin, View):
             current = in_effect_among(published, now)
             data = {
                 "document": document_json(document),
-                "current": current and version_json(current, urls),
-                "scheduled": scheduled and version_json(scheduled, urls),
-                "versions": [version_json(version, urls) for version in shown],
+                "current": current and version_json(current, urls, api_url),
+                "scheduled": scheduled and version_json(scheduled, urls, api_url),
+                "versions": [version_json(version, urls, api_url) for version in shown],
                 "versions_page": page,
                 "versions_next_page": (
                     site_url(f"{request.path}?page={page + 1}") if start + PAGE_SIZE < len(listed) else None
@@ -216,3 +228,51 @@ class DocumentAPIView(caching.PageCacheMixin, View):
         response = error_response(405, "method_not_allowed", f"Use one of {ALLOWED_METHODS}.")
         response["Allow"] = ALLOWED_METHODS
         return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class VersionSectionsAPIView(View):
+    """`GET /api/documents/<slug>/versions/<n>/sections/`: one version's text, section by section.
+
+    For each language and section: the anchor, the heading and the SHA-256 of the section's
+    text (legal.section_ledger.SectionText); for each translated section also the SHA-256
+    of the authoritative section it was last confirmed against, when and how. A published
+    version never changes, so neither does this answer.
+    """
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request, slug, number):
+        version = (
+            DocumentVersion.objects.listed()
+            .filter(document__slug=slug, number=number)
+            .select_related("document")
+            .prefetch_related("section_confirmations")
+            .first()
+        )
+        if version is None:
+            return error_response(404, "not_found", f"{slug!r} has no published version {number}.")
+        authoritative = version.document.authoritative_language
+        rows = {(row.language, row.anchor): row for row in version.section_confirmations.all()}
+        languages = {}
+        for code in language_codes():
+            sections = []
+            for section in section_texts(version, code):
+                item = {"anchor": section.anchor, "title": section.title, "sha256": section.sha256}
+                if code != authoritative:
+                    row = rows.get((code, section.anchor))
+                    item["confirmed_against"] = row.authoritative_sha256 if row else None
+                    item["confirmed_at"] = _iso(row.confirmed_at) if row else None
+                    item["confirmed_how"] = row.method if row else None
+                sections.append(item)
+            languages[code] = {"sha256": getattr(version, f"body_sha256_{code}"), "sections": sections}
+        data = {
+            "document": version.document.slug,
+            "version": version.number,
+            "authoritative_language": authoritative,
+            "languages": languages,
+        }
+        return json_response(data)
+
+    options = DocumentAPIView.options
+    http_method_not_allowed = DocumentAPIView.http_method_not_allowed

@@ -11,7 +11,7 @@ class LegalConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import acceptance_triggers
+        from . import acceptance_triggers, log_triggers
         from .caching import bump_generation
         from .db_triggers import reinstall_after_migrate
         from .signals import versions_changed
@@ -21,6 +21,9 @@ class LegalConfig(AppConfig):
         post_migrate.connect(reinstall_after_migrate, sender=self, dispatch_uid="legal.db_triggers.reinstall")
         post_migrate.connect(
             acceptance_triggers.reinstall_after_migrate, sender=self, dispatch_uid="legal.acceptance_triggers.reinstall"
+        )
+        post_migrate.connect(
+            log_triggers.reinstall_after_migrate, sender=self, dispatch_uid="legal.log_triggers.reinstall"
         )
 
         from django.contrib import admin

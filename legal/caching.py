@@ -23,6 +23,7 @@ cached answers alike. Every lifetime is a setting (README, "Cache lifetimes").
 
 import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -43,7 +44,8 @@ KEY_PARAMETERS = ("on", "at", "page")
 # Headers a cached answer keeps besides its body, type, validators and Cache-Control. The
 # security and language headers are not stored: the middleware that sets them sits in front of
 # PageCacheMiddleware, so cached and fresh answers get them from the same code.
-KEPT_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Expose-Headers")
+# Memento's headers (legal/memento.py) belong to the page, so they are kept with it.
+KEPT_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Link", "Memento-Datetime", "Vary")
 
 
 def _shared_cache():
@@ -230,9 +232,23 @@ class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES) + ("/api/",)
+        languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
+        self.timegates = re.compile(rf"/(?:{languages})/[^/]+/")
+
+    def is_timegate_request(self, request):
+        """A Memento TimeGate request: `Accept-Datetime` on a canonical page `/<lang>/<slug>/`.
+
+        Only those skip the cache (the view answers them, cheaply); elsewhere the header
+        changes nothing, so it cannot be used to make every page render afresh.
+        """
+        return "HTTP_ACCEPT_DATETIME" in request.META and self.timegates.fullmatch(request.path) is not None
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD") and request.path.startswith(self.prefixes):
+        if (
+            request.method in ("GET", "HEAD")
+            and request.path.startswith(self.prefixes)
+            and not self.is_timegate_request(request)
+        ):
             response, generation = get_page(request)
             if response is not None:
                 return response

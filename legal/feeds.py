@@ -1,14 +1,24 @@
 """Atom feed of a document's published versions, one feed per document and language."""
 
 from django.contrib.syndication.views import Feed
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from . import clock
+from . import clock, paging
 from .models import Document
+
+
+class PagedAtom1Feed(Atom1Feed):
+    """Atom with RFC 5005 paging links (`first`, `previous`, `next`, `last`) when there are several pages."""
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        for rel, href in self.feed.get("paging_links", ()):
+            handler.addQuickElement("link", "", {"rel": rel, "href": href})
 
 
 class DocumentVersionsFeed(Feed):
@@ -18,13 +28,46 @@ class DocumentVersionsFeed(Feed):
     announced learns that it will not take effect.
     """
 
-    feed_type = Atom1Feed
+    feed_type = PagedAtom1Feed
+    # RFC 5005 paged feed: newest first, this many entries a page (`?page=N`).
+    page_size = 50
     author_name = "Sigma.video"
     description_template = "feeds/version_description.html"
     item_guid_is_permalink = False
 
     def get_object(self, request, slug):
-        return get_object_or_404(Document.objects.with_published_versions(), slug=slug)
+        page = paging.page_number(request.GET.get("page", "1"))
+        if page is None:
+            raise Http404
+        document = get_object_or_404(Document.objects.with_published_versions(), slug=slug)
+        document.feed_page = page
+        document.feed_pages = max(1, -(-self._listed(document).count() // self.page_size))
+        if document.feed_page > document.feed_pages:
+            raise Http404
+        return document
+
+    def _listed(self, document):
+        return document.versions.listed()
+
+    def _page_url(self, document, page):
+        url = reverse("legal:feed", kwargs={"slug": document.slug})
+        return url if page == 1 else f"{url}?page={page}"
+
+    def feed_extra_kwargs(self, document):
+        if document.feed_pages == 1:
+            return {}
+        page, pages = document.feed_page, document.feed_pages
+        links = [("first", self._page_url(document, 1))]
+        if page > 1:
+            links.append(("previous", self._page_url(document, page - 1)))
+        if page < pages:
+            links.append(("next", self._page_url(document, page + 1)))
+        links.append(("last", self._page_url(document, pages)))
+        return {"paging_links": [(rel, self.request.build_absolute_uri(href)) for rel, href in links]}
+
+    def get_feed(self, obj, request):
+        self.request = request
+        return super().get_feed(obj, request)
 
     def title(self, document):
         return document.title
@@ -36,10 +79,12 @@ class DocumentVersionsFeed(Feed):
         return reverse("legal:document", kwargs={"slug": document.slug})
 
     def feed_url(self, document):
-        return reverse("legal:feed", kwargs={"slug": document.slug})
+        return self._page_url(document, document.feed_page)
 
     def items(self, document):
-        return document.versions.listed().with_public_state().select_related("document").order_by("-number")
+        start = (document.feed_page - 1) * self.page_size
+        rows = self._listed(document).with_public_state().select_related("document").order_by("-number")
+        return rows[start : start + self.page_size]
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "now": clock.now()}

@@ -234,6 +234,28 @@ class DocumentVersionQuerySet(models.QuerySet):
             return self.none()
         return self.published().filter(document=version.document_id, number__gt=version.number).order_by("number")
 
+    def timemap(self) -> "DocumentVersionQuerySet":
+        """Every published version in the order they take effect (numbers): RFC 7089's Mementos."""
+        return self.published().order_by("number")
+
+    def with_memento_neighbours(self) -> "DocumentVersionQuerySet":
+        """Annotate the number and effective instant of the first, previous, next and last published versions.
+
+        The links of a Memento (RFC 7089) in the same query as the page's versions.
+        """
+        published = DocumentVersion.objects.published().filter(document=OuterRef("document"))
+        around = {
+            "first": published.order_by("number"),
+            "prev": published.filter(number__lt=OuterRef("number")).order_by("-number"),
+            "next": published.filter(number__gt=OuterRef("number")).order_by("number"),
+            "last": published.order_by("-number"),
+        }
+        annotations = {}
+        for name, queryset in around.items():
+            annotations[f"memento_{name}_number"] = Subquery(queryset.values("number")[:1])
+            annotations[f"memento_{name}_at"] = Subquery(queryset.values("effective_at")[:1])
+        return self.annotate(**annotations)
+
     def latest_published(self) -> "DocumentVersion | None":
         """The published version with the highest number (in effect or scheduled)."""
         return self.published().order_by("-number").first()
@@ -541,6 +563,20 @@ class DocumentVersion(models.Model):
         latest = self.document.versions.latest_published()
         return latest if latest is not None and latest.number > origin.number else None
 
+    def memento_neighbours(self) -> dict[str, tuple[int, datetime.datetime] | None]:
+        """{"first", "prev", "next", "last"}: (number, effective_at) of those published versions, or None.
+
+        From `with_memento_neighbours()` when the row was loaded with it, else one query.
+        """
+        row = self
+        if "memento_first_number" not in self.__dict__:
+            row = DocumentVersion.objects.with_memento_neighbours().get(pk=self.pk)
+        found = {}
+        for name in ("first", "prev", "next", "last"):
+            number = getattr(row, f"memento_{name}_number")
+            found[name] = (number, getattr(row, f"memento_{name}_at")) if number is not None else None
+        return found
+
     def neighbour_numbers(self) -> tuple[int | None, int | None]:
         """(previous, next) published numbers, from `with_neighbours()` when annotated."""
         if "previous_number" in self.__dict__:
@@ -562,7 +598,10 @@ class DocumentVersion(models.Model):
             raise ProtectedVersionError(_("Published and withdrawn versions cannot be changed."))
 
 
-# Subscriptions, their outbox and stored redlines live in their own modules; importing them registers them.
+# Subscriptions, their outbox, stored redlines and the section ledger live in their own modules; importing them registers them.
 from .acceptances import Acceptance, ProductCredential  # noqa: E402, F401
+from .evidence import LogLeaf, RecordPdf, Timestamp, TreeHead  # noqa: E402, F401
 from .redlines import StoredRedline  # noqa: E402, F401
+from .section_ledger import SectionConfirmation  # noqa: E402, F401
 from .subscriptions import Notification, Subscription  # noqa: E402, F401
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

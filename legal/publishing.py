@@ -17,11 +17,14 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from . import clock, db_triggers
+from . import clock, db_triggers, transparency
+from .evidence import LogLeaf
 from .merging import has_conflict_markers, merge_texts
 from .models import Document, DocumentVersion, language_codes, normalise_text
 from .outbox import queue_notifications, queue_withdrawal_notices
 from .signals import versions_changed
+from .translation_sync import inherit_ledger, prune_ledger, translation_problems
+from .webhooks import queue_publication_events, queue_withdrawal_event
 
 
 class PublishingError(Exception):
@@ -203,6 +206,7 @@ def publish_problems(version: DocumentVersion, *, at: datetime | None = None) ->
                 _("The summary of changes in %(language)s is missing.") % {"language": _language_name(code)}
             )
     problems.extend(_section_problems(version))
+    problems.extend(translation_problems(version))
     newer = version.published_since_drafted()
     out_of_order = (
         version.effective_at is not None and latest is not None and version.effective_at <= latest.effective_at
@@ -318,6 +322,7 @@ def publish_version(
         if problems:
             raise PublishingError(problems)
         highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
+        prune_ledger(version)  # the ledger is frozen with the version: only its own sections
         version.notice_from = notice_from(version, at)
         version.number = highest + 1
         version.status = DocumentVersion.Status.PUBLISHED
@@ -326,6 +331,8 @@ def publish_version(
         version.updated_by = version.published_by or version.updated_by
         version.save()
         queue_notifications(version)  # the outbox commits, or rolls back, with the publish
+        queue_publication_events(version)  # so does the webhook outbox
+        transparency.record_event(version, LogLeaf.Event.PUBLISHED)  # so do the log and its time-stamp queue
         message = f"Published as version {version.number}."
         if version.notice_from != at:
             message += f" Re-issues version {version.reissue_of.number}; keeps its notice from {version.notice_from}."
@@ -388,6 +395,8 @@ def withdraw_version(
             ]
         )  # fmt: skip
         queue_withdrawal_notices(version)
+        queue_withdrawal_event(version)
+        transparency.record_event(version, LogLeaf.Event.WITHDRAWN)
         plan = " To be re-issued." if reissue else ""
         _record(version, user, f"Withdrawn before taking effect. Reason: {reason}{plan}")
         transaction.on_commit(lambda: versions_changed.send(sender=DocumentVersion, document=version.document))
@@ -400,6 +409,7 @@ def _new_draft(document, *, user, change_kind=DocumentVersion.ChangeKind.MATERIA
     return draft
 
 
+@transaction.atomic
 def new_draft_from(version: DocumentVersion, *, user: AbstractBaseUser | None = None) -> DocumentVersion:
     """A new draft carrying every language of `version` (title and body; summary left empty).
 
@@ -411,9 +421,11 @@ def new_draft_from(version: DocumentVersion, *, user: AbstractBaseUser | None = 
         setattr(draft, f"title_{code}", getattr(version, f"title_{code}"))
         setattr(draft, f"body_{code}", getattr(version, f"body_{code}"))
     draft.save()
+    inherit_ledger(draft, version)
     return draft
 
 
+@transaction.atomic
 def reissue_draft(withdrawn: DocumentVersion, *, user: AbstractBaseUser | None = None) -> tuple[DocumentVersion, int]:
     """A new draft re-issuing the withdrawn version's text, rebased on the latest published version.
 
@@ -435,9 +447,11 @@ def reissue_draft(withdrawn: DocumentVersion, *, user: AbstractBaseUser | None =
     for code in language_codes():
         setattr(draft, f"summary_{code}", getattr(withdrawn, f"summary_{code}"))
     draft.save()
+    inherit_ledger(draft, withdrawn, onto)
     return draft, sum(result.conflicts for result in merged.values())
 
 
+@transaction.atomic
 def rebase_draft(draft: DocumentVersion, *, user: AbstractBaseUser | None = None) -> int:
     """Merge into `draft` the changes of the versions published since it was made.
 
@@ -454,4 +468,5 @@ def rebase_draft(draft: DocumentVersion, *, user: AbstractBaseUser | None = None
     draft.based_on = onto
     draft.updated_by = user if user is not None and user.pk else draft.updated_by
     draft.save()
+    inherit_ledger(draft, onto)
     return sum(result.conflicts for result in merged.values())

@@ -13,7 +13,13 @@ import logging
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from .diffing import ALGORITHM, compare_versions, redline_from_data, redline_to_data
+from .comparison import compare_versions, from_data, to_data
+
+# Revision of the stored redlines; stored redlines of another revision are recomputed.
+# Bump it with diffing.ALGORITHM (the diff) or comparison.REVISION (grouping, moves):
+# 4 is diffing's revision 3 (the exact alignment) read through grouping and moves; 3 read
+# diffing's revision 2.
+ALGORITHM = 4
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +65,11 @@ def redline_for(old, new, language):
         logger.warning("stored redlines cannot be read; computing %s -> %s", old.pk, new.pk, exc_info=True)
         data = None
     if data is not None:
-        return redline_from_data(data)
+        return from_data(data)
     redline = compare_versions(old, new, language)
     try:
         with transaction.atomic():  # a savepoint: a failed insert leaves the request's transaction usable
-            StoredRedline.objects.create(**key, data=redline_to_data(redline))
+            StoredRedline.objects.create(**key, data=to_data(redline))
     except IntegrityError:
         pass  # another request stored the same redline first
     except DatabaseError:

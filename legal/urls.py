@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 from django.views.decorators.http import require_safe
 
-from . import clock, feeds, subscription_views, views
+from . import clock, feeds, memento, subscription_views, views
 
 
 class VersionNumberConverter:
@@ -40,6 +40,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", subscription_views.UnsubscribeView.as_view(), name="unsubscribe"),
     path("<slug:slug>/", views.DocumentView.as_view(), name="document"),
     path("<slug:slug>/versions/", views.HistoryView.as_view(), name="history"),
+    path("<slug:slug>/timemap/", memento.TimeMapView.as_view(), name="timemap"),
     path("<slug:slug>/feed/", require_safe(feeds.DocumentVersionsFeed()), name="feed"),
     path("<slug:slug>/subscribe/", subscription_views.SubscribeView.as_view(), name="subscribe"),
     path(
@@ -49,7 +50,19 @@ urlpatterns = [
     ),
     path("<slug:slug>/versions/<version:number>/", views.VersionView.as_view(), name="version"),
     path("<slug:slug>/versions/<version:number>/<str:language>.md", views.version_text, name="version-text"),
+    path("<slug:slug>/versions/<version:number>/bilingual/", views.BilingualView.as_view(), name="bilingual"),
+    path("<slug:slug>/versions/<version:number>/<str:language>.pdf", views.version_pdf, name="version-pdf"),
+    path(
+        "<slug:slug>/versions/<version:number>/<str:language>.md.tsr",
+        views.version_timestamp,
+        name="version-timestamp",
+    ),
     path("<slug:slug>/compare/<version:a>/<version:b>/", views.CompareView.as_view(), name="compare"),
+    path(
+        "<slug:slug>/compare/<version:a>/<version:b>/bilingual/",
+        views.CompareBilingualView.as_view(),
+        name="compare-bilingual",
+    ),
     path("<slug:slug>/versions/<version:number>/changes/", views.changes_in, name="changes"),
     path("<slug:slug>/compare/", views.compare_form, name="compare-form"),
     path("<slug:slug>/on/", views.point_in_time_form, name="on-date-form"),

@@ -10,10 +10,12 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from . import caching, clock, paging
+from . import bilingual, caching, clock, digests, memento, paging, structured_data, transparency
+from .comparison import outline
 from .models import Document, DocumentVersion, in_effect_among, language_codes, scheduled_among
 from .redlines import redline_for
 from .rendering import TOC_LEVELS
+from .translation_sync import section_statuses
 
 
 @require_safe
@@ -39,6 +41,14 @@ class ReaderPage(caching.PageCacheMixin, TemplateView):
     def page_validity(self, response):
         context = getattr(response, "context_data", None)
         return (context["last_modified"], context["next_change"]) if context else None
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        self.add_headers(response, context)
+        return response
+
+    def add_headers(self, response, context):
+        """Headers that belong to the page itself, set before it is stored in the page cache."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -69,7 +79,16 @@ def version_text_context(version):
     """What a page shows of one version's text in the active language (also the admin preview)."""
     language = get_language()
     shown, title, body_html, sections = version.text_for(language)
+    # Publishing refuses a translated section that is not in step with the authoritative text,
+    # and the ledger began with every published version in step: only a draft (the admin's
+    # preview) can have unchecked sections, and only a draft costs the look-up.
+    unchecked = []
+    if version.is_draft and shown != version.document.authoritative_language:
+        unchecked = [status for status in section_statuses(version, languages=[shown]) if not status.in_step]
+    # The log and its time-stamps hold only listed versions; a draft (admin preview) has none.
+    evidence = transparency.evidence_of(version)
     return {
+        "unchecked_sections": unchecked,
         "version": version,
         "shown_language": shown,
         "is_fallback": shown != language,
@@ -78,7 +97,14 @@ def version_text_context(version):
         "toc": [s for s in sections if s.level in TOC_LEVELS],
         "version_state": version.public_state(),
         "version_hashes": [
-            (code, get_language_info(code)["name_translated"], getattr(version, f"body_sha256_{code}"))
+            (
+                code,
+                get_language_info(code)["name_translated"],
+                getattr(version, f"body_sha256_{code}"),
+                evidence.get(code, {}).get("log_index"),
+                evidence.get(code, {}).get("timestamp"),
+                evidence.get(code, {}).get("pdf", False),
+            )
             for code in language_codes()
             if getattr(version, f"body_sha256_{code}")
         ],
@@ -101,7 +127,8 @@ def _shown_with_neighbours(slug, at, *also):
     wanted = Q(pk__in=of_document.in_effect(at).values("pk")) | Q(pk__in=of_document.scheduled(at).values("pk"))
     for queryset in also:
         wanted |= Q(pk__in=queryset.values("pk"))
-    return _versions_of(slug, at).filter(wanted)
+    # The evidence (log entry, time-stamp, PDF) of the version shown comes in the same query.
+    return transparency.with_evidence(_versions_of(slug, at).filter(wanted))
 
 
 class DocumentView(ReaderPage):
@@ -109,8 +136,16 @@ class DocumentView(ReaderPage):
 
     template_name = "legal/document.html"
 
+    def get(self, request, *args, **kwargs):
+        if "HTTP_ACCEPT_DATETIME" in request.META:  # a Memento TimeGate request (RFC 7089)
+            return memento.timegate(request, kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
     def get_versions(self, slug, at):
-        return _shown_with_neighbours(slug, at)
+        return _shown_with_neighbours(slug, at).with_memento_neighbours()
+
+    def add_headers(self, response, context):
+        memento.add_original_headers(self.request, response, context["document"].slug)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -118,6 +153,9 @@ class DocumentView(ReaderPage):
             raise Http404
         context.update(version_text_context(context["current"]))
         context["page"] = "document"
+        context["json_ld"] = structured_data.version_json_ld(
+            self.request, context["current"], context["shown_language"]
+        )
         return context
 
 
@@ -144,7 +182,8 @@ class VersionView(WithdrawnAnswer, ReaderPage):
 
     def get_versions(self, slug, at):
         of_document = DocumentVersion.objects.filter(document__slug=slug)
-        return _shown_with_neighbours(slug, at, of_document.listed().filter(number=self.kwargs["number"]))
+        shown = _shown_with_neighbours(slug, at, of_document.listed().filter(number=self.kwargs["number"]))
+        return shown.with_memento_neighbours()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -158,7 +197,14 @@ class VersionView(WithdrawnAnswer, ReaderPage):
         context["page"] = "version"
         context["previous_number"], context["next_number"] = version.neighbour_numbers()
         context["day"] = day_context(self.request, version)
+        context["json_ld"] = structured_data.version_json_ld(self.request, version, context["shown_language"])
         return context
+
+    def add_headers(self, response, context):
+        if context.get("gone") is None:
+            memento.add_memento_headers(self.request, response, context["version"])
+        else:
+            memento.add_original_headers(self.request, response, context["document"].slug)
 
 
 def day_context(request, version):
@@ -226,7 +272,6 @@ class HistoryView(ReaderPage):
             compare_default=(published[0].previous_number, published[0].number)
             if published and published[0].previous_number
             else None,
-            compare_choices=[v.number for v in published],
             page="history",
             page_number=self.page_number(),
             has_next_page=len(rows) > self.page_size,
@@ -274,15 +319,91 @@ class CompareView(WithdrawnAnswer, ReaderPage):
         withdrawn = next((v for v in (old, new) if v.is_withdrawn), None)
         if withdrawn is not None:
             return self.gone_context(context, withdrawn)
-        language = get_language()
+        context.update(old=old, new=new)
+        if old == new:
+            return context  # the "nothing to compare" page needs no redline
+        redline = redline_for(old, new, get_language())
+        later = max(old, new, key=lambda v: v.number)  # numbers are the order versions take effect in
         context.update(
             old=old,
             new=new,
-            reverse=old.number > new.number,  # numbers are the order in which versions take effect
-            # Comparing a version with itself gets the "nothing to compare" page, not a diff.
-            redline=redline_for(old, new, language) if old != new else None,
+            reverse=old.number > new.number,
+            later=later,
+            later_state=later.public_state(),
+            redline=redline,
+            outline=outline(redline),
             page="compare",
         )
+        return context
+
+
+class CompareBilingualView(CompareView):
+    """The same redline in every language, side by side, section by section."""
+
+    template_name = "legal/compare_bilingual.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context.get("gone") is not None or context.get("old") == context.get("new"):
+            return context
+        old, new = context["old"], context["new"]
+        codes = bilingual_order(context["document"])
+        redlines = {code: redline_for(old, new, code) for code in codes}
+        for redline in redlines.values():
+            outline(redline)
+        context.update(
+            rows=with_columns(bilingual.align_redlines(redlines, codes), codes),
+            columns=columns(codes),
+            page="compare-bilingual",
+        )
+        return context
+
+
+def bilingual_order(document):
+    """Language codes with the authoritative one first."""
+    codes = list(language_codes())
+    return sorted(codes, key=lambda code: code != document.authoritative_language)
+
+
+def columns(codes):
+    """(code, name) of each column: each language named in itself, as a bilingual reader looks for it."""
+    return [(code, get_language_info(code)["name_local"]) for code in codes]
+
+
+def with_columns(rows, codes):
+    """Rows whose cells a template can walk in column order: row.columns = [(code, name, cell)]."""
+    names = dict(columns(codes))
+    for row in rows:
+        row.columns = [(code, names[code], row.cells[code]) for code in codes]
+    return rows
+
+
+class BilingualView(WithdrawnAnswer, ReaderPage):
+    """One version in both languages, side by side, section by section (410 once withdrawn)."""
+
+    template_name = "legal/bilingual.html"
+
+    def get_versions(self, slug, at):
+        return VersionView.get_versions(self, slug, at)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        version = next((v for v in context["versions"] if v.number == self.kwargs["number"]), None)
+        if version is None:
+            raise Http404
+        if version.is_withdrawn:
+            return self.gone_context(context, version)
+        codes = bilingual_order(context["document"])
+        texts = {code: getattr(version, f"body_html_{code}") if version.has_language(code) else "" for code in codes}
+        context.update(version_text_context(version))
+        context.update(
+            rows=with_columns(bilingual.align(texts, codes), codes),
+            columns=columns(codes),
+            titles=[(code, getattr(version, f"title_{code}")) for code in codes if version.has_language(code)],
+            missing=[name for code, name in columns(codes) if not version.has_language(code)],
+            page="bilingual",
+        )
+        context["previous_number"], context["next_number"] = version.neighbour_numbers()
         return context
 
 
@@ -308,6 +429,37 @@ def point_in_time(request, slug, day):
 
 
 @require_safe
+def version_pdf(request, slug, number, language):
+    """The PDF of record of one language of a version, once the worker has made it."""
+    if language not in language_codes():
+        raise Http404
+    version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
+    record = version.record_pdfs.filter(language=language).first() if version else None
+    if record is None:
+        raise Http404
+    response = HttpResponse(bytes(record.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{slug}-v{number}.{language}.pdf"'
+    return response
+
+
+@require_safe
+def version_timestamp(request, slug, number, language):
+    """The RFC 3161 time-stamp response (DER) of one language's Markdown of a version.
+
+    `openssl ts -verify -data <lang>.md -in <lang>.md.tsr -CAfile <the TSA's CA>` checks it.
+    """
+    if language not in language_codes():
+        raise Http404
+    version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
+    stamp = version.timestamps.granted_text(language) if version else None
+    if stamp is None:
+        raise Http404
+    response = HttpResponse(bytes(stamp.response), content_type="application/timestamp-reply")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-v{number}.{language}.md.tsr"'
+    return response
+
+
+@require_safe
 def version_text(request, slug, number, language):
     """The exact Markdown of one language of a version, as stored and hashed.
 
@@ -323,7 +475,7 @@ def version_text(request, slug, number, language):
         raise Http404
     response = HttpResponse(text.encode("utf-8"), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{slug}-v{number}.{language}.md"'
-    return response
+    return digests.want_repr_digest(response)
 
 
 @require_safe

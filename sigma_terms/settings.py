@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sigma_terms.security.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside compression: Repr-Digest (RFC 9530) is that of the bytes as sent, gzipped or not.
+    "legal.digests.ReprDigestMiddleware",
     # Compression outside conditional GET: ETags are computed on the uncompressed body.
     "django.middleware.gzip.GZipMiddleware",
     # Django's conditional GET; the 304 also keeps the API's CORS headers.
@@ -243,6 +245,10 @@ HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "300"))
 API_MAX_AGE = 60
 API_PREFLIGHT_MAX_AGE = 24 * 3600
 SITEMAP_MAX_AGE = 3600
+# max-age of the OpenAPI description (also cut to the lead) and of the transparency log's
+# JSON answers (proofs and heads change only when the log grows).
+OPENAPI_MAX_AGE = 3600
+LOG_API_MAX_AGE = 60
 
 # Email: console by default; EMAIL_URL (smtp://user:pass@host:587/?tls=True) or the usual
 # EMAIL_* variables configure real delivery.
@@ -278,6 +284,27 @@ NOTIFICATION_BATCH_SIZE = 50
 NOTIFICATION_LEASE_SECONDS = 300
 NOTIFICATION_MAX_ATTEMPTS = 8
 NOTIFICATION_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
+
+# Webhooks (legal/webhooks.py, legal/webhook_delivery.py): the bound of one delivery (the
+# whole exchange), retries, batches and leases. Loopback, private and plain-http endpoints
+# are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS is set (default: only with DEBUG).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = min(max(int(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")), 1), 60)
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
+WEBHOOK_BATCH_SIZE = 50
+WEBHOOK_LEASE_SECONDS = 300
+# Evidence (legal/transparency.py, legal/timestamping.py). The log signs its tree heads with
+# this Ed25519 key (base64 of 32 bytes, or a PEM private key); `make run` generates one per
+# checkout into .log_signing_key. Without it the log still records, unsigned until a key is set.
+LOG_SIGNING_KEY = os.environ.get("LOG_SIGNING_KEY", "")
+# RFC 3161 time-stamping authorities (comma-separated URLs); none by default, so nothing
+# leaves the machine unless configured. `fetch_timestamps` asks each one, with retries.
+TSA_URLS = env_list("TSA_URLS", [])
+TSA_TIMEOUT = float(os.environ.get("TSA_TIMEOUT", "10"))
+TSA_MAX_ATTEMPTS = int(os.environ.get("TSA_MAX_ATTEMPTS", "12"))
+TSA_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
+TSA_BATCH_SIZE = 20
 
 # Security ------------------------------------------------------------------------------
 # Headers on every response: a strict CSP (no inline scripts or styles; the admin alone
@@ -369,5 +396,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs lock-outs at WARNING; its start-up banner is noise in commands.
         "axes": {"level": "WARNING"},
+        # fpdf2 subsets the PDF font with fontTools, which reports every table at INFO.
+        "fontTools": {"level": "WARNING"},
     },
 }

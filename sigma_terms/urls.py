@@ -7,7 +7,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from legal import acceptance_api, api, health, views
+from legal import acceptance_api, api, health, log_api, openapi, views
 from legal.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
@@ -17,7 +17,13 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(path("", include("legal.urls")), prefix_default_language=True)
 urlpatterns += [
+    path("api/openapi.json", openapi.openapi_view, name="api-openapi"),
     path("api/documents/<slug:slug>/", api.DocumentAPIView.as_view(), name="api-document"),
+    path(
+        "api/documents/<slug:slug>/versions/<version:number>/sections/",
+        api.VersionSectionsAPIView.as_view(),
+        name="api-version-sections",
+    ),
     # For Sigma.video's products, with a bearer token (legal/acceptance_api.py).
     path(
         "api/documents/<slug:slug>/acceptances/", acceptance_api.RecordAcceptanceView.as_view(), name="api-acceptances"
@@ -32,6 +38,13 @@ urlpatterns += [
         acceptance_api.AcceptanceStatusView.as_view(),
         name="api-acceptance-status",
     ),
+    # The transparency log, for anyone's verifier (legal/log_api.py).
+    path("log/tree-head", log_api.tree_head, name="log-tree-head"),
+    path("log/tree-head/<int:tree_size>/<int:pk>.tsr", log_api.tree_head_timestamp, name="log-tree-head-timestamp"),
+    path("log/public-key", log_api.public_key, name="log-public-key"),
+    path("log/entries/<int:index>", log_api.entry, name="log-entry"),
+    path("log/proof/inclusion", log_api.inclusion_proof, name="log-inclusion-proof"),
+    path("log/proof/consistency", log_api.consistency_proof, name="log-consistency-proof"),
     path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", require_safe(robots_txt), name="robots"),
     # The catch-all redirect comes last.

@@ -1,6 +1,7 @@
 """Shared fixtures: the bundled Terms, versions built through the real publishing code."""
 
 import datetime
+import os
 import re
 import secrets
 import subprocess
@@ -16,6 +17,7 @@ from django.core.cache import cache
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion
 from legal.publishing import publish_version
+from legal.translation_sync import confirm_sections, inherit_ledger
 
 SITE_TZ = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -73,15 +75,24 @@ def _release_records_before_flush(request):
     yield
     from django.db import connection
 
-    from legal import db_triggers
+    from legal import db_triggers, log_triggers
 
     if connection.vendor == "sqlite":
         db_triggers.remove(connection)
+        log_triggers.remove(connection)
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA foreign_keys = OFF")
-            cursor.execute(f"DELETE FROM {db_triggers.TABLE}")
+            for table in (
+                log_triggers.STAMPS,
+                log_triggers.PDFS,
+                log_triggers.LEAVES,
+                log_triggers.HEADS,
+                db_triggers.TABLE,
+            ):
+                cursor.execute(f"DELETE FROM {table}")
             cursor.execute("PRAGMA foreign_keys = ON")
         db_triggers.install(connection)
+        log_triggers.install(connection)
 
 
 @pytest.fixture
@@ -101,8 +112,14 @@ def make_version(
     publish=True,
     user=None,
     at=None,
+    confirm_translations=True,
 ):
-    """A version of `document` derived from its latest one, published through publish_version."""
+    """A version of `document` derived from its latest one, published through publish_version.
+
+    It inherits the latest one's translation ledger; unless `confirm_translations` is False,
+    every translated section not in step is confirmed against the authoritative text first,
+    as the translator would before publishing.
+    """
     base = document.versions.listed().order_by("-number").first()
     version = DocumentVersion(
         document=document,
@@ -114,6 +131,9 @@ def make_version(
         setattr(version, f"body_{code}", body if body is not None else getattr(base, f"body_{code}"))
         setattr(version, f"summary_{code}", f"{summary} ({code})")
     version.save()
+    inherit_ledger(version, base)
+    if confirm_translations:
+        confirm_sections(version, user=user, only_out_of_step=True, at=at)
     if publish:
         version = publish_version(version, user=user, at=at)
     return version
@@ -129,13 +149,15 @@ def run_django(argv, **environment):
 
     For what only a fresh process shows: settings read from the environment, a database
     that cannot be reached, a command's exit code. `environment` is added to PATH,
-    DJANGO_SETTINGS_MODULE=tests.settings and a test-only DJANGO_SECRET_KEY (pass
-    DJANGO_SECRET_KEY="" for none).
+    DJANGO_SETTINGS_MODULE=tests.settings, a test-only DJANGO_SECRET_KEY (pass
+    DJANGO_SECRET_KEY="" for none) and this process's LOG_SIGNING_KEY.
     """
     env = {
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DJANGO_SECRET_KEY": "test-only-" + secrets.token_urlsafe(40),
+        # The same log key as this process (tests/settings.py), so its signed heads verify there.
+        "LOG_SIGNING_KEY": os.environ.get("LOG_SIGNING_KEY", ""),
         **environment,
     }
     return subprocess.run(

@@ -1,10 +1,13 @@
 """Test settings: the project's settings with test-only speed-ups, nothing else changed."""
 
+import base64
 import os
 import secrets
 
 # A key for this test process only, unless the environment brings one.
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-" + secrets.token_urlsafe(40))
+# The transparency log's signing key, for this test process only (32 random bytes, base64).
+os.environ.setdefault("LOG_SIGNING_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
 
 from sigma_terms.settings import *  # noqa: E402, F403
 

@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from legal.models import DocumentVersion
 from legal.publishing import new_draft_from, withdraw_version
 from legal.subscriptions import Notification, Subscription
+from legal.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.conftest import START, make_version, site_time
 from tests.test_admin import staff
 
@@ -29,6 +30,7 @@ DRAFT_STATES = ("undated", "no_english", "empty_body", "own_draft")
 STATES = (*DRAFT_STATES, "in_effect", "scheduled", "withdrawn")
 VERSION_PAGES = (
     "change", "history", "delete", "preview_vi", "preview_en", "publish", "withdraw", "new_draft", "reissue", "rebase",
+    "translation",
 )  # fmt: skip
 
 
@@ -82,7 +84,7 @@ def expected_version_status(role, state, page):
         if role == "editor":
             return 200 if state == "own_draft" else 403
         return 200
-    return 200  # change (read-only when published), history, previews
+    return 200  # change (read-only when published), history, previews, the translation ledger
 
 
 def other_pages(site):
@@ -110,6 +112,27 @@ def other_pages(site):
         (f"{ADMIN}notification/", subscribers),
         (f"{ADMIN}notification/{notification.pk}/change/", subscribers),
         (f"{ADMIN}notification/add/", dict.fromkeys(ROLES, 403)),
+        *webhook_pages(versions["scheduled"], subscribers),
+    ]
+
+
+def webhook_pages(version, publishers):
+    """An endpoint, a delivery and a failed attempt: their pages are for publishers and superusers."""
+    endpoint, _created = WebhookEndpoint.objects.get_or_create(url="https://hooks.example.com/sigma")
+    delivery = WebhookDelivery.objects.filter(endpoint=endpoint).first()
+    if delivery is None:
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, version=version, event_type="version.published", payload={"type": "version.published"}
+        )
+        WebhookAttempt.objects.create(delivery=delivery, status_code=500, error="HTTP 500")
+    return [
+        (f"{ADMIN}webhookendpoint/", publishers),
+        (f"{ADMIN}webhookendpoint/add/", publishers),
+        (f"{ADMIN}webhookendpoint/{endpoint.pk}/change/", publishers),
+        (f"{ADMIN}webhookendpoint/{endpoint.pk}/delete/", publishers),  # shows the protected log, deletes nothing
+        (f"{ADMIN}webhookdelivery/", publishers),
+        (f"{ADMIN}webhookdelivery/{delivery.pk}/change/", publishers),
+        (f"{ADMIN}webhookdelivery/add/", dict.fromkeys(ROLES, 403)),
     ]
 
 
@@ -134,6 +157,7 @@ def chrome_text(html):
     html = re.sub(r"<(textarea|script|style)\b.*?</\1>", " ", html, flags=re.S)
     html = re.sub(r'<div class="readonly">.*?</div>', " ", html, flags=re.S)
     html = re.sub(r'<p class="redline-block.*?</p>', " ", html, flags=re.S)  # the document's text in a redline
+    html = re.sub(r'<p class="document-text.*?</p>', " ", html, flags=re.S)  # beside it in the translation ledger
     html = re.sub(r"<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", html)
 

@@ -5,6 +5,7 @@ downloads a browser of its own. Screenshots of the main pages go to `screenshots
 """
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from legal.importing import load_bundled_terms  # noqa: E402
 from tests.conftest import make_version, site_time  # noqa: E402
+from tests.test_comparison import rearranged_terms  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +44,8 @@ READER_PAGES = ["/{lang}/", "/{lang}/terms-of-service/", "/{lang}/terms-of-servi
                 "/{lang}/terms-of-service/versions/1/"]  # fmt: skip
 # Pages that exist once version 2 is scheduled (the `second_version` fixture), and a 404.
 MORE_PAGES = ["/{lang}/terms-of-service/versions/2/", "/{lang}/terms-of-service/compare/1/2/",
-              "/{lang}/no-such-document/"]  # fmt: skip
+              "/{lang}/terms-of-service/compare/2/1/", "/{lang}/terms-of-service/versions/2/bilingual/",
+              "/{lang}/terms-of-service/compare/1/2/bilingual/", "/{lang}/no-such-document/"]  # fmt: skip
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -172,7 +175,7 @@ def test_pages_read_and_switch_language_without_javascript(new_page, site):
 def test_history_is_reached_from_the_document(new_page, site):
     page = new_page()
     page.goto("/vi/terms-of-service/")
-    page.locator(".version-line a").click()
+    page.locator('.version-line a[href$="/versions/"]').click()
     expect(page).to_have_url(f"{site}/vi/terms-of-service/versions/")
     expect(page.locator(".history-item")).to_have_count(1)
     expect(page.locator(".badge-current")).to_be_visible()
@@ -186,9 +189,17 @@ def test_two_versions_are_compared_from_the_history(new_page, site, second_versi
     page.goto("/en/terms-of-service/versions/")
     expect(page.locator(".history-item")).to_have_count(2)
     expect(page.locator(".badge-scheduled")).to_be_visible()
-    expect(page.locator('select[name="version_a"]')).to_have_value("1")
-    expect(page.locator('select[name="version_b"]')).to_have_value("2")
-    page.locator('form:has(select[name="version_a"]) button').click()  # preselected: 1 with 2
+    # Chosen in the list itself: "from" and "to" radio buttons in each row, 1 to 2 preselected.
+    expect(page.locator('input[name="version_a"][value="1"]')).to_be_checked()
+    expect(page.locator('input[name="version_b"][value="2"]')).to_be_checked()
+    page.get_by_role("group", name="Compare version 2").get_by_label("from").check()
+    page.get_by_role("group", name="Compare version 1").get_by_label("to").check()
+    page.locator(".history-compare-help button").click()
+    expect(page).to_have_url(f"{site}/en/terms-of-service/compare/2/1/")
+    page.go_back()
+    page.get_by_role("group", name="Compare version 1").get_by_label("from").check()
+    page.get_by_role("group", name="Compare version 2").get_by_label("to").check()
+    page.locator(".history-compare-help button").click()
     expect(page).to_have_url(f"{site}/en/terms-of-service/compare/1/2/")
     inserted = page.locator(".redline ins", has_text="must")
     deleted = page.locator(".redline del", has_text="shall")
@@ -372,3 +383,202 @@ def test_an_editor_edits_a_draft_in_the_vietnamese_admin(new_page, site, version
     assert draft.effective_at == site_time(2027, 1, 6, 0, 0)
     page.screenshot(path=tmp_path / "admin-change-vi-saved.png", full_page=True)
     print(f"screenshots in {tmp_path}")
+
+
+def test_a_new_user_changes_a_clause_confirms_the_translation_and_publishes(new_page, site, version_1):
+    """Refused naming the English section; the Vietnamese redline beside it; edit the English, confirm, publish."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import User
+
+    from legal.models import DocumentVersion
+    from legal.publishing import new_draft_from
+    from tests.conftest import START
+
+    User.objects.create_superuser("publisher", password="a-long-publisher-password")
+    draft = new_draft_from(version_1)
+    draft.body_vi = draft.body_vi.replace("sẽ tạo tài khoản", "phải tạo tài khoản")
+    draft.summary_vi, draft.summary_en = "Điều 2", "Clause 2"
+    draft.effective_at = START + timedelta(days=31)
+    draft.save()
+    admin = f"/admin/legal/documentversion/{draft.pk}"
+    section = "2-he-thong-sigmavideo-cua-khach-hang"
+    page = new_page(locale="en-US")
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.goto("/admin/login/")
+    page.fill("#id_username", "publisher")
+    page.fill("#id_password", "a-long-publisher-password")
+    page.click("input[type=submit]")
+    page.goto(f"{admin}/publish/")
+    expect(page.locator(".publish-problems")).to_contain_text("English translation of section “2. Hệ thống")
+    expect(page.locator(".publish-problems")).to_contain_text(f"(#{section})")
+    page.get_by_role("link", name="Check the translation section by section").click()
+    ledger = page.locator(f"#ledger-en-{section}")
+    expect(ledger.locator(".ledger-source del")).to_contain_text("sẽ")
+    expect(ledger.locator(".ledger-source ins")).to_contain_text("phải")
+    expect(ledger.locator(".ledger-translation")).to_contain_text("the Customer shall create")
+    expect(ledger.locator(".ledger-state")).to_have_text("Stale")
+    # Update the English in the editor's English tab.
+    page.goto(f"{admin}/change/")
+    panel = page.locator(".ui-tabs-panel", has=page.locator("#id_body_en"))
+    page.locator(f'.ui-tabs-nav a[href="#{panel.get_attribute("id")}"]').click()
+    english = page.locator("#id_body_en")
+    english.fill(english.input_value().replace("shall create an account", "must create an account"))
+    page.click("input[name=_continue]")
+    page.get_by_role("link", name="Translation: 1 section to confirm").click()
+    expect(ledger.locator(".ledger-translation")).to_contain_text("must create an account")
+    ledger.get_by_role("button", name="Confirmed against the Vietnamese").click()
+    expect(page.locator(f"#ledger-en-{section} .ledger-state")).to_have_text("In step")
+    expect(page.locator(".ledger-summary")).to_have_text(
+        "Every translated section is in step with the authoritative text."
+    )
+    page.goto(f"{admin}/publish/")
+    page.locator("input[type=submit][value=Publish]").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published as version 2.")
+    assert DocumentVersion.objects.get(pk=draft.pk).number == 2
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+@pytest.mark.parametrize("path", ["/vi/terms-of-service/", "/en/terms-of-service/versions/1/"])
+def test_the_json_ld_data_block_is_data_and_breaks_no_policy(new_page, site, path):
+    """The schema.org block reads as JSON in the page and raises no CSP violation: it is data, never run.
+
+    The same block typed as JavaScript is refused by the CSP with a console error, which this catches.
+    """
+    import json
+
+    page = new_page()
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.goto(path)
+    assert json.loads(page.locator('script[type="application/ld+json"]').text_content())["version"] == "1"
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    violations = page.evaluate(
+        """() => new Promise(resolve => {
+            const seen = [];
+            document.addEventListener('securitypolicyviolation', e => seen.push(e.violatedDirective));
+            setTimeout(() => resolve(seen), 200);
+        })"""
+    )
+    assert violations == []
+
+
+# Comparisons and both languages side by side; screenshots go to a temporary folder (printed).
+
+
+@pytest.fixture
+def moved_version(version_1, site):
+    """Version 2: the fee clause and the email address changed, section 1 moved to the end."""
+    return rearranged_terms(version_1)
+
+
+@pytest.fixture(scope="module")
+def shots():
+    """A temporary folder of its own (pytest's rotate away), kept to be looked at."""
+    folder = Path(tempfile.mkdtemp(prefix="comparison-screenshots-"))
+    yield folder
+    print(f"\nscreenshots in {folder}")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_comparison_reads_naturally_at_both_widths(new_page, moved_version, viewport, lang, shots):
+    page = new_page(viewport=viewport)
+    page.goto(f"/{lang}/terms-of-service/compare/1/2/")
+    assert fits_width(page)
+    summary = page.locator(".compare-summary")
+    expect(summary.locator("li")).to_have_count(2)  # one section moved, three changed
+    # The email address and the fee clause: one deletion, then one insertion.
+    expect(page.locator(".redline del", has_text="contact@gviet.vn")).to_have_count(1)
+    expect(page.locator(".redline ins", has_text="legal@sigma.video")).to_have_count(1)
+    # The moved section: marked at both places, with links between them, not by colour alone.
+    away = page.locator(".redline-moved-away")
+    moved = page.locator(".redline-moved")
+    expect(away).to_have_count(1)
+    expect(moved).to_have_count(1)
+    assert moved.evaluate("e => getComputedStyle(e).borderLeftStyle") == "double"
+    away.locator('a[href="#move-1-to"]').click()
+    expect(page.locator("#move-1-to")).to_be_in_viewport()
+    page.screenshot(path=shots / f"compare-moved-{lang}-{viewport['width']}.png")
+    page.screenshot(path=shots / f"compare-{lang}-{viewport['width']}.png", full_page=True)
+    summary.screenshot(path=shots / f"compare-summary-{lang}-{viewport['width']}.png")
+
+
+def test_changes_are_reached_with_links_and_with_j_and_k(new_page, site, moved_version):
+    page = new_page(java_script_enabled=False)
+    page.goto("/en/terms-of-service/compare/1/2/")
+    page.locator(".compare-summary a", has_text="Go to the first change").click()
+    expect(page).to_have_url(f"{site}/en/terms-of-service/compare/1/2/#change-1")
+    page.locator("#change-1 a[rel=next]").click()
+    expect(page).to_have_url(f"{site}/en/terms-of-service/compare/1/2/#change-2")
+    page.locator("#change-2 a[rel=prev]").click()
+    expect(page).to_have_url(f"{site}/en/terms-of-service/compare/1/2/#change-1")
+
+    page = new_page()
+    page.goto("/en/terms-of-service/compare/1/2/")
+    page.keyboard.press("j")
+    expect(page).to_have_url(f"{site}/en/terms-of-service/compare/1/2/#change-1")
+    expect(page.locator("#change-1")).to_be_focused()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(page).to_have_url(f"{site}/en/terms-of-service/compare/1/2/#change-3")
+    page.keyboard.press("k")
+    expect(page).to_have_url(f"{site}/en/terms-of-service/compare/1/2/#change-2")
+    expect(page.locator("#change-2")).to_be_in_viewport()
+
+
+def test_each_change_says_what_it_is_to_a_screen_reader(new_page, moved_version):
+    page = new_page()
+    page.goto("/en/terms-of-service/compare/1/2/")
+    assert page.locator(".redline del", has_text="contact@gviet.vn").inner_text().startswith("[deleted:")
+    assert page.locator(".redline ins", has_text="legal@sigma.video").inner_text().startswith("[inserted:")
+    expect(page.locator(".redline-moved-away .badge")).to_have_text("Section moved away")
+    expect(page.locator(".redline-moved .badge")).to_have_text("Moved section")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_both_languages_side_by_side_on_desktop_interleaved_on_phones(new_page, moved_version, lang, shots):
+    for viewport in (DESKTOP, PHONE):
+        page = new_page(viewport=viewport)
+        page.goto(f"/{lang}/terms-of-service/versions/2/bilingual/")
+        assert fits_width(page)
+        row = page.locator('section.bilingual-row[id="2-bao-ve-quyen-rieng-tu"]')
+        vi, en = row.locator('[lang="vi"]').first, row.locator('[lang="en"]').first
+        expect(vi).to_contain_text("Bảo vệ quyền riêng tư")
+        expect(en).to_contain_text("Privacy Protection")
+        vi_box, en_box = vi.bounding_box(), en.bounding_box()
+        if viewport is DESKTOP:
+            assert vi_box["x"] + vi_box["width"] <= en_box["x"] and abs(vi_box["y"] - en_box["y"]) < 2
+        else:
+            assert vi_box["y"] + vi_box["height"] <= en_box["y"] + 1  # Vietnamese first, English below
+        page.screenshot(path=shots / f"bilingual-{lang}-{viewport['width']}.png", full_page=True)
+        row.scroll_into_view_if_needed()
+        page.screenshot(path=shots / f"bilingual-row-{lang}-{viewport['width']}.png")
+    page.emulate_media(media="print")
+    expect(page.locator(".language-switcher")).to_be_hidden()
+    expect(page.locator(".print-url")).to_be_visible()
+    page.set_viewport_size(DESKTOP)
+    vi_box, en_box = vi.bounding_box(), en.bounding_box()
+    assert vi_box["x"] + vi_box["width"] <= en_box["x"]  # two columns on paper too
+    page.screenshot(path=shots / f"bilingual-{lang}-print.png", full_page=True)
+    page = new_page(viewport=PHONE)
+    page.goto(f"/{lang}/terms-of-service/compare/1/2/bilingual/")
+    assert fits_width(page)
+    page.screenshot(path=shots / f"compare-bilingual-{lang}-375.png", full_page=True)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_comparison_pages_have_no_accessibility_violations(new_page, moved_version, scheme, shots):
+    axe = Axe()
+    page = new_page(color_scheme=scheme)
+    reports = []
+    for path in ("compare/1/2/", "compare/2/1/", "compare/1/2/bilingual/", "versions/2/bilingual/"):
+        for lang in ("vi", "en"):
+            page.goto(f"/{lang}/terms-of-service/{path}")
+            results = axe.run(page)
+            if results.violations_count:
+                reports.append(f"{lang}/{path} ({scheme}):\n{results.generate_report()}")
+    page.goto("/en/terms-of-service/compare/1/2/")
+    page.screenshot(path=shots / f"compare-en-1280-{scheme}.png", full_page=True)
+    assert not reports, "\n\n".join(reports)

@@ -1,5 +1,6 @@
 """Atom feeds of a document's versions, parsed as a feed reader parses them."""
 
+import datetime
 import re
 
 import feedparser
@@ -96,3 +97,27 @@ def test_pages_of_a_document_link_to_its_feed(client, terms, path):
     page = client.get(path).content.decode()
     feed_link = re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" href="([^"]+)">', page)
     assert feed_link.group(1) == f"/{language}/terms-of-service/feed/"
+
+
+def test_a_long_feed_is_paged_as_rfc_5005_says(client, terms):
+    """Past 50 versions the feed pages with first/previous/next/last links; following them finds every version once."""
+    for minute in range(1, 56):
+        make_version(terms.document, effective_at=site_time(2026, 11, 24, 12, 5) + datetime.timedelta(minutes=minute))
+    seen, url, pages = [], "/vi/terms-of-service/feed/", []
+    while url:
+        feed = fetch(client, url)
+        links = {link.rel: link.href for link in feed.feed.links}
+        pages.append(sorted(rel for rel in links if rel in ("first", "previous", "next", "last")))
+        seen += [int(re.search(r"version:(\d+):", entry.id).group(1)) for entry in feed.entries]
+        assert links["first"] == "http://testserver/vi/terms-of-service/feed/"
+        assert links["last"] == "http://testserver/vi/terms-of-service/feed/?page=2"
+        url = links.get("next", "").removeprefix("http://testserver")
+    assert seen == list(range(56, 0, -1))
+    assert pages == [["first", "last", "next"], ["first", "last", "previous"]]
+    assert client.get("/vi/terms-of-service/feed/?page=3").status_code == 404
+    assert client.get("/vi/terms-of-service/feed/?page=0").status_code == 404
+
+
+def test_a_short_feed_has_no_paging_links(client, history):
+    feed = fetch(client, "/vi/terms-of-service/feed/")
+    assert not {"first", "next", "previous", "last"} & {link.rel for link in feed.feed.links}

@@ -28,6 +28,29 @@
     });
   });
 
+  // Comparisons: j / k go to the next / previous change, as the "Next change" and
+  // "Previous change" links do without JavaScript.
+  var changes = Array.prototype.slice.call(doc.querySelectorAll(".redline-section[id][tabindex]"));
+  if (changes.length) {
+    doc.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
+      if (event.key !== "j" && event.key !== "k") return;
+      var target = event.target;
+      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+      var index = changes.indexOf(doc.getElementById(hashId()));
+      if (index < 0) {
+        // Nothing chosen yet: start from the first change below the top of the screen.
+        index = changes.findIndex(function (c) { return c.getBoundingClientRect().top > 1; });
+        index = event.key === "j" ? index - 1 : (index < 0 ? changes.length : index);
+      }
+      var next = changes[index + (event.key === "j" ? 1 : -1)];
+      if (!next) return;
+      event.preventDefault();
+      location.hash = next.id;
+      next.focus();
+    });
+  }
+
   // Table of contents: mark the entry of the section being read.
   if (!toc || !("IntersectionObserver" in window)) return;
   var links = {};
