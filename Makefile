@@ -10,7 +10,8 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 # The secret key: DJANGO_SECRET_KEY when it is set, else the key generated once for this
 # checkout in .secret_key (ignored by git). Read by the shell, so it is never echoed.
-WITH_KEY = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}"
+WITH_KEY = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" \
+	RECEIPT_SIGNING_KEY_FILE="$${RECEIPT_SIGNING_KEY_FILE:-$(CURDIR)/.receipt_key}"
 
 .PHONY: run test bench messages static migrate lint clean
 
@@ -35,10 +36,16 @@ messages: $(VENV)/.runtime
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	@echo "make: generated a secret key for this checkout in $@"
 
-static: $(VENV)/.runtime .secret_key
+# The Ed25519 key that signs acceptance receipts, likewise generated once per checkout
+# (legal/receipts.py); production sets RECEIPT_SIGNING_KEY or RECEIPT_SIGNING_KEY_FILE.
+.receipt_key: $(VENV)/.runtime
+	@umask 077 && $(PY) -m legal.receipts > $@.tmp && mv $@.tmp $@
+	@echo "make: generated a receipt signing key for this checkout in $@"
+
+static: $(VENV)/.runtime .secret_key .receipt_key
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
 
-migrate: $(VENV)/.runtime messages .secret_key
+migrate: $(VENV)/.runtime messages .secret_key .receipt_key
 	$(WITH_KEY) $(PY) manage.py migrate --noinput --verbosity 1
 	$(WITH_KEY) $(PY) manage.py load_terms
 
@@ -48,7 +55,7 @@ run: migrate static
 test: $(VENV)/.test messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.test messages static
+bench: $(VENV)/.test messages static .receipt_key
 	$(WITH_KEY) $(PY) bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.test

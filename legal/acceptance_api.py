@@ -11,22 +11,27 @@ import csv
 import datetime
 import io
 import json
+import logging
 import re
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from . import clock
+from . import clock, receipts
 from .acceptance_records import AcceptanceRefused, acceptance_status, record_acceptance
 from .acceptances import Acceptance, Scope
 from .api import InvalidInstant, _iso, history_urls, parse_instant
 from .models import Document, language_codes
 from .product_auth import authenticate
+from .receipts import ReceiptKeyError
+
+logger = logging.getLogger("legal.acceptance_api")
 
 # Bodies larger than this are refused unread (413); an acceptance is a few hundred bytes.
 MAX_BODY_BYTES = 16 * 1024
@@ -41,7 +46,7 @@ FIELDS = {"account", "version", "language", "accepted_at", "method", "sha256", "
 EXPORT_PAGE_SIZE = 10_000
 EXPORT_COLUMNS = [
     "id", "document", "version", "language", "account", "accepted_at", "method", "text_sha256", "version_url",
-    "product", "recorded_at", "metadata",
+    "product", "recorded_at", "metadata", "receipt",
 ]  # fmt: skip
 
 
@@ -74,7 +79,8 @@ def refusal_response(refusal):
 
 
 def acceptance_json(acceptance, urls):
-    return {
+    """The record as the API shows it, with its signed `receipt` (legal/receipts.py)."""
+    record = {
         "id": acceptance.pk,
         "document": acceptance.document.slug,
         "version": acceptance.version_number,
@@ -88,6 +94,7 @@ def acceptance_json(acceptance, urls):
         "recorded_at": _iso(acceptance.recorded_at),
         "metadata": acceptance.metadata,
     }
+    return {**record, "receipt": receipts.sign_or_none(record)}
 
 
 def version_summary(version, urls):
@@ -218,6 +225,11 @@ class RecordAcceptanceView(ProductAPIView):
             response = error(400, "invalid_field", invalid.message)
             return response
         try:
+            receipts.keys()  # no record is written that cannot get its receipt
+        except ReceiptKeyError as problem:
+            logger.error("acceptance refused: receipts cannot be signed: %s", problem)
+            return error(503, "receipts_unavailable", "Receipts cannot be signed right now; nothing was recorded.")
+        try:
             acceptance, created = record_acceptance(credential=request.product_credential, document=document, **fields)
         except AcceptanceRefused as refused:
             return error(refused.status, refused.code, refused.message)
@@ -323,3 +335,22 @@ def _csv_lines(records):
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+# Verifiers fetch the keys again when a receipt names a `kid` they have not seen (a rotation).
+JWKS_MAX_AGE = 300
+
+
+@require_safe
+def jwks(request):
+    """`/.well-known/jwks.json`: the public keys that verify acceptance receipts."""
+    try:
+        keys = receipts.jwks()
+    except ReceiptKeyError as problem:
+        logger.error("the JWKS cannot be served: %s", problem)
+        return error(503, "receipts_unavailable", "The receipt keys are not available right now.")
+    body = json.dumps(keys, separators=(",", ":")).encode("ascii")
+    response = HttpResponse(body, content_type="application/jwk-set+json")
+    patch_cache_control(response, public=True, max_age=JWKS_MAX_AGE)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -32,6 +32,7 @@ urlpatterns += [
         acceptance_api.AcceptanceStatusView.as_view(),
         name="api-acceptance-status",
     ),
+    path(".well-known/jwks.json", acceptance_api.jwks, name="jwks"),
     path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", require_safe(robots_txt), name="robots"),
     # The catch-all redirect comes last.

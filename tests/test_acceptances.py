@@ -151,6 +151,7 @@ def test_create_product_token_gives_every_scope_by_default(capsys, db):
 def test_an_acceptance_is_recorded_with_the_hash_of_the_text_accepted(terms, token):
     client = Client(enforce_csrf_checks=True)  # bearer-token requests need no CSRF token
     record = accept(client, token, metadata={"screen": "signup"}, method="clickwrap")
+    assert record.pop("receipt").count(".") == 2  # a compact JWS: tests/test_receipts.py verifies it
     assert record == {
         "id": Acceptance.objects.get().pk,
         "document": "terms-of-service",
