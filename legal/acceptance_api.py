@@ -1,7 +1,9 @@
 """JSON API for Sigma.video's products: record acceptances, ask who must accept again, export.
 
-`POST /api/documents/<slug>/acceptances/`, `GET /api/documents/<slug>/acceptances/<account>/`,
-`GET /api/documents/<slug>/acceptances/export`. Products authenticate with a bearer token
+`POST /api/documents/<slug>/acceptances/` (record), `GET /api/documents/<slug>/acceptances/<account>/`
+(status), `POST /api/documents/<slug>/acceptances/status` (status of many accounts),
+`GET /api/documents/<slug>/acceptances/export`, and the public `/.well-known/jwks.json` that
+verifies the records' receipts (`legal.receipts`). Products authenticate with a bearer token
 (`legal.product_auth`); cookies are never read, so these views need no CSRF token. Answers
 are private (`Cache-Control: no-store`); errors have the shape of the rest of the API,
 `{"error": {"code": ..., "message": ...}}`, in English like the rest of the API.
@@ -24,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from . import clock, receipts
-from .acceptance_records import AcceptanceRefused, acceptance_status, record_acceptance
+from .acceptance_records import AcceptanceRefused, acceptance_status, acceptance_statuses, record_acceptance
 from .acceptances import Acceptance, Scope
 from .api import InvalidInstant, _iso, history_urls, parse_instant
 from .models import Document, language_codes
@@ -41,6 +43,8 @@ MAX_METADATA_BYTES = 2 * 1024
 ACCOUNT = re.compile(r"[A-Za-z0-9._~:@-]{1,128}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_VERSION_NUMBER = 999_999_999
+# Accounts per batch status request: 100 ids of 128 characters fit in MAX_BODY_BYTES.
+MAX_BATCH_ACCOUNTS = 100
 FIELDS = {"account", "version", "language", "accepted_at", "method", "sha256", "metadata"}
 # Rows per export answer; `after=<id>` asks for the next page (the `Link: rel="next"` header).
 EXPORT_PAGE_SIZE = 10_000
@@ -251,23 +255,65 @@ class AcceptanceStatusView(ProductAPIView):
                 return error(
                     400, "invalid_at", "'at' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00."
                 )
-        status = acceptance_status(document, account, at)
+        return json_answer(status_json(document, account, acceptance_status(document, account, at)))
+
+
+def status_json(document, account, status, urls=None):
+    urls = history_urls(document) if urls is None else urls
+    return {
+        "document": document.slug,
+        "account": account,
+        "at": _iso(status.at),
+        "accepted": status.accepted and acceptance_json(status.accepted, urls),
+        "in_effect": version_summary(status.in_effect, urls),
+        "must_accept": status.must_accept,
+        "material_changes_since_accepted": status.material_since,
+        "scheduled": version_summary(status.scheduled, urls),
+        "next_required": status.next_required
+        and {"number": status.next_required.number, "required_from": _iso(status.next_required.effective_at)},
+    }
+
+
+class BatchStatusView(ProductAPIView):
+    """Many accounts in one request: `{"accounts": [...], "at": ...}`, at most MAX_BATCH_ACCOUNTS."""
+
+    http_method_names = ["post"]
+    scope = Scope.READ
+
+    def post(self, request, slug, document):
+        data, problem = read_json_body(request)
+        if problem is not None:
+            return problem
+        unknown = sorted(set(data) - {"accounts", "at"})
+        if unknown:
+            return error(400, "invalid_field", f"Unknown field {unknown[0]!r}; the fields are accounts, at.")
+        accounts = data.get("accounts")
+        if not isinstance(accounts, list) or not 0 < len(accounts) <= MAX_BATCH_ACCOUNTS:
+            return error(
+                400, "invalid_field", f"'accounts' is required: a list of 1 to {MAX_BATCH_ACCOUNTS} account ids."
+            )
+        for account in accounts:
+            if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
+                return error(400, "invalid_field", "Each of 'accounts' is 1 to 128 letters, digits or . _ ~ : @ -")
+        accounts = list(dict.fromkeys(accounts))  # once each, in the order asked
+        at = data.get("at")
+        if at is not None:
+            try:
+                if not isinstance(at, str):
+                    raise InvalidInstant(at)
+                at, _day = parse_instant(at)
+            except InvalidInstant:
+                return error(
+                    400, "invalid_field", "'at' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00."
+                )
+        statuses = acceptance_statuses(document, accounts, at)
         urls = history_urls(document)
+        any_status = statuses[accounts[0]]
         return json_answer(
             {
                 "document": document.slug,
-                "account": account,
-                "at": _iso(status.at),
-                "accepted": status.accepted and acceptance_json(status.accepted, urls),
-                "in_effect": version_summary(status.in_effect, urls),
-                "must_accept": status.must_accept,
-                "material_changes_since_accepted": status.material_since,
-                "scheduled": version_summary(status.scheduled, urls),
-                "next_required": status.next_required
-                and {
-                    "number": status.next_required.number,
-                    "required_from": _iso(status.next_required.effective_at),
-                },
+                "at": _iso(any_status.at),
+                "statuses": [status_json(document, account, statuses[account], urls) for account in accounts],
             }
         )
 

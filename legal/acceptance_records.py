@@ -116,16 +116,24 @@ _HEAVY = [f"{base}_{code}" for base in ("body", "body_html", "sections") for cod
 
 
 def acceptance_status(document: Document, account: str, at: datetime.datetime | None = None) -> AcceptanceStatus:
+    return acceptance_statuses(document, [account], at)[account]
+
+
+def acceptance_statuses(
+    document: Document, accounts: list[str], at: datetime.datetime | None = None
+) -> dict[str, AcceptanceStatus]:
+    """The status of each of `accounts` at `at`: two queries, whatever their number (the caller bounds it)."""
     at = clock.now() if at is None else at
     published = list(DocumentVersion.objects.published().filter(document=document).defer(*_HEAVY).order_by("number"))
-    accepted = (
-        Acceptance.objects.of_account(document, account)
+    best = {}
+    rows = (
+        Acceptance.objects.of_accounts(document, accounts)
         .filter(version__in=DocumentVersion.objects.published(), accepted_at__lte=at)
         .select_related("document")
-        .order_by("-version_number", "recorded_at")
-        .first()
+        .order_by("account", "-version_number", "recorded_at")
     )
-    accepted_number = accepted.version_number if accepted else 0
+    for acceptance in rows:
+        best.setdefault(acceptance.account, acceptance)
     current = in_effect_among(published, at)
     upcoming = scheduled_among(published, at)
 
@@ -136,17 +144,21 @@ def acceptance_status(document: Document, account: str, at: datetime.datetime | 
             if low < v.number <= high and v.change_kind == DocumentVersion.ChangeKind.MATERIAL
         ]
 
-    def requires(version):
-        # Never accepted: any version requires acceptance. Otherwise a material one since.
-        return accepted is None or bool(material_between(accepted_number, version.number))
+    def status_of(accepted):
+        accepted_number = accepted.version_number if accepted else 0
 
-    material_since = material_between(accepted_number, current.number) if current and accepted else []
-    return AcceptanceStatus(
-        at=at,
-        accepted=accepted,
-        in_effect=current,
-        must_accept=bool(current) and requires(current),
-        material_since=material_since,
-        scheduled=upcoming[0] if upcoming else None,
-        next_required=next((v for v in upcoming if requires(v)), None),
-    )
+        def requires(version):
+            # Never accepted: any version requires acceptance. Otherwise a material one since.
+            return accepted is None or bool(material_between(accepted_number, version.number))
+
+        return AcceptanceStatus(
+            at=at,
+            accepted=accepted,
+            in_effect=current,
+            must_accept=bool(current) and requires(current),
+            material_since=material_between(accepted_number, current.number) if current and accepted else [],
+            scheduled=upcoming[0] if upcoming else None,
+            next_required=next((v for v in upcoming if requires(v)), None),
+        )
+
+    return {account: status_of(best.get(account)) for account in accounts}

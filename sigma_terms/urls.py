@@ -28,6 +28,11 @@ urlpatterns += [
         name="api-acceptances-export",
     ),
     path(
+        "api/documents/<slug:slug>/acceptances/status",
+        acceptance_api.BatchStatusView.as_view(),
+        name="api-acceptance-statuses",
+    ),
+    path(
         "api/documents/<slug:slug>/acceptances/<str:account>/",
         acceptance_api.AcceptanceStatusView.as_view(),
         name="api-acceptance-status",

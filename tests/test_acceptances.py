@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from legal import acceptance_api, acceptance_triggers
 from legal.acceptances import Acceptance, ProductCredential, Scope
@@ -382,6 +383,81 @@ def test_a_withdrawn_material_version_never_requires_acceptance(client, terms, t
 def test_status_refuses_bad_accounts_and_instants(client, terms, token):
     assert_error(client.get(f"{BASE}{'a' * 129}/", **bearer(token)), 400, "invalid_account")
     assert_error(client.get(f"{BASE}acct/", {"at": "soon"}, **bearer(token)), 400, "invalid_at")
+
+
+# Batch status ----------------------------------------------------------------------------------------------------
+
+BATCH = BASE + "status"
+
+
+def batch(client, secret, accounts, **fields):
+    return client.post(
+        BATCH, json.dumps({"accounts": accounts, **fields}), content_type="application/json", **bearer(secret)
+    )
+
+
+def test_a_batch_answers_each_account_as_the_single_status_does(client, terms, token, material):
+    accept(client, token, account="old")
+    accept(client, token, account="ahead")
+    accept(client, token, account="ahead", version=2)
+    for at in (None, "2027-01-01T00:00:00+07:00"):
+        params = {"at": at} if at else {}
+        response = batch(client, token, ["old", "ahead", "never"], **params)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        data = response.json()
+        singles = [status_of(client, token, account, **params) for account in ("old", "ahead", "never")]
+        assert data == {"document": "terms-of-service", "at": singles[0]["at"], "statuses": singles}
+    assert [s["must_accept"] for s in data["statuses"]] == [True, False, True]
+
+
+def test_a_batch_costs_the_same_queries_for_one_account_or_a_hundred(client, terms, token):
+    for n in range(5):
+        accept(client, token, account=f"acct-{n}")
+    queries = []
+    for accounts in (["acct-0"], [f"acct-{n}" for n in range(acceptance_api.MAX_BATCH_ACCOUNTS)]):
+        with CaptureQueriesContext(connection) as context:
+            response = batch(client, token, accounts)
+        assert response.status_code == 200
+        assert len(response.json()["statuses"]) == len(accounts)
+        queries.append(len(context))
+    assert queries[0] == queries[1]
+
+
+def test_a_batch_answers_a_repeated_account_once_in_the_order_asked(client, terms, token):
+    accept(client, token, account="b")
+    statuses = batch(client, token, ["b", "a", "b"]).json()["statuses"]
+    assert [(s["account"], s["must_accept"]) for s in statuses] == [("b", False), ("a", True)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"accounts": []},
+        {"accounts": "acct-1"},
+        {"accounts": [f"a{n}" for n in range(101)]},
+        {"accounts": ["ok", "a/b"]},
+        {"accounts": ["ok", 7]},
+        {"accounts": ["ok"], "at": "soon"},
+        {"accounts": ["ok"], "at": 1700000000},
+        {"accounts": ["ok"], "account": "typo"},
+    ],
+)
+def test_a_bad_batch_is_400(client, terms, token, body):
+    response = client.post(BATCH, json.dumps(body), content_type="application/json", **bearer(token))
+    assert_error(response, 400, "invalid_field")
+
+
+def test_a_batch_needs_the_read_scope_and_a_json_body(client, terms):
+    _credential, writer = issue_credential(name="Writer", scopes=[Scope.WRITE])
+    assert_error(batch(client, writer, ["a"]), 403, "insufficient_scope")
+    _credential, reader = issue_credential(name="Reader", scopes=[Scope.READ])
+    assert_error(client.post(BATCH, {"accounts": "a"}, **bearer(reader)), 415, "unsupported_media_type")
+    assert_error(client.get(BATCH, **bearer(reader)), 405, "method_not_allowed")
+    huge = json.dumps({"accounts": ["a" * 128] * 200})
+    assert_error(client.post(BATCH, huge, content_type="application/json", **bearer(reader)), 413, "body_too_large")
+    assert batch(client, reader, ["a"]).status_code == 200
 
 
 # Export ----------------------------------------------------------------------------------------------------------
