@@ -7,7 +7,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from legal import acceptance_api, api, health, views
+from legal import acceptance_api, api, health, openapi, views
 from legal.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
@@ -38,6 +38,7 @@ urlpatterns += [
         name="api-acceptance-status",
     ),
     path(".well-known/jwks.json", acceptance_api.jwks, name="jwks"),
+    path("api/openapi.json", openapi.openapi_json, name="openapi"),
     path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", require_safe(robots_txt), name="robots"),
     # The catch-all redirect comes last.
