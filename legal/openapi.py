@@ -1,9 +1,11 @@
-"""The OpenAPI 3.1 description of the acceptance API, served at `/api/openapi.json`.
+"""The OpenAPI 3.1 description of the acceptance API: `/api/openapi.json`, and a page for people.
 
 Written by hand next to the views it describes (legal/acceptance_api.py), and held to them by
 tests/test_openapi.py: the document passes openapi-spec-validator, every answer the tests get
 is validated against its schema, and every documented answer is produced at least once.
 Objects forbid undocumented fields, so a field added to a view without its description fails.
+The page at `/<lang>/api/acceptances/` is made from the same document (its technical
+descriptions are English, like the API's messages; the page says so in Vietnamese).
 """
 
 import json
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
 
 from .acceptance_api import (
     ACCOUNT,
@@ -337,3 +340,69 @@ def openapi_json(request):
     patch_cache_control(response, public=True, max_age=MAX_AGE)
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _type_of(schema):
+    if "enum" in schema:
+        return " | ".join(str(value) for value in schema["enum"])
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    kind = schema.get("type", "")
+    if kind == "array":
+        return f"array of {_type_of(schema.get('items', {}))}"
+    return " | ".join(kind) if isinstance(kind, list) else kind
+
+
+def operations(spec):
+    """Each operation of `spec`, flattened for the documentation page."""
+    schemas = spec["components"]["schemas"]
+    listed = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            parameters = [*item.get("parameters", []), *op.get("parameters", [])]
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            body_schema = schemas[body["$ref"].rsplit("/", 1)[-1]] if body else {}
+            listed.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op["summary"],
+                    "scopes": [scope for requirement in op.get("security", []) for scope in requirement.values()],
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "required": p.get("required", False),
+                            "type": _type_of(p.get("schema", {})),
+                            "description": p.get("description", ""),
+                        }
+                        for p in parameters
+                    ],
+                    "fields": [
+                        {
+                            "name": name,
+                            "required": name in body_schema.get("required", []),
+                            "type": _type_of(field),
+                            "description": field.get("description", ""),
+                        }
+                        for name, field in body_schema.get("properties", {}).items()
+                    ],
+                    "responses": [
+                        {"status": status, "description": answer["description"]}
+                        for status, answer in sorted(op["responses"].items())
+                    ],
+                }
+            )
+    return listed
+
+
+class DocsView(TemplateView):
+    """`/<lang>/api/acceptances/`: the OpenAPI document as a page for the products' developers."""
+
+    template_name = "legal/api_docs.html"
+
+    def get_context_data(self, **kwargs):
+        spec = document()
+        return super().get_context_data(**kwargs, spec=spec, operations=operations(spec))

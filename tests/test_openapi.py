@@ -168,3 +168,25 @@ def test_an_exported_line_is_an_acceptance_as_documented(client, terms, conforma
     response = client.get(BASE + "export", **auth)
     (line,) = b"".join(response.streaming_content).decode().splitlines()
     conformance.validator({"$ref": "#/components/schemas/Acceptance"}).validate(json.loads(line))
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "absent"),
+    [
+        ("vi", "API ghi nhận chấp thuận dành cho các sản phẩm của Sigma.video", ["Parameters", "Answers", "Required"]),
+        ("en", "Acceptance API for Sigma.video's products", ["Tham số", "Phản hồi", "Bắt buộc"]),
+    ],
+)
+def test_the_documentation_page_lists_every_operation_in_the_readers_language(client, db, language, heading, absent):
+    response = client.get(f"/{language}/api/acceptances/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"<h1>{heading}</h1>" in page.replace("&#x27;", "'")
+    spec = client.get("/api/openapi.json").json()
+    for path, item in spec["paths"].items():
+        for method in set(item) - {"parameters"}:
+            assert f"<code>{method.upper()} {path}</code>" in page
+    assert 'href="/api/openapi.json"' in page and 'href="/.well-known/jwks.json"' in page
+    assert "<code>acceptances:write</code>" in page and "maxItems" not in page
+    for word in absent:
+        assert f">{word}<" not in page
