@@ -18,6 +18,9 @@ from .models import Document, DocumentVersion, PublicState, in_effect_among, lan
 
 # A product's clock may run a little ahead of ours; an acceptance further in the future is refused.
 ACCEPTED_AT_SKEW = datetime.timedelta(seconds=60)
+# What the rule needs of a version is not its texts or renderings, the base columns included
+# (modeltranslation keeps a copy of the default language's there): ~100 KB a version.
+_HEAVY = [base + suffix for base in ("body", "body_html", "sections") for suffix in ("", "_vi", "_en")]
 
 
 class AcceptanceRefused(Exception):
@@ -47,7 +50,7 @@ def record_acceptance(
     """
     now = clock.now()
     accepted_at = now if accepted_at is None else accepted_at
-    version = DocumentVersion.objects.listed().filter(document=document, number=version_number).first()
+    version = DocumentVersion.objects.listed().filter(document=document, number=version_number).defer(*_HEAVY).first()
     if version is None:
         raise AcceptanceRefused("unknown_version", f"{document.slug} has no published version {version_number}.")
     existing = Acceptance.objects.filter(version=version, account=account).first()
@@ -109,10 +112,6 @@ class AcceptanceStatus:
     material_since: list[int]  # material versions in effect since the one accepted, up to `in_effect`
     scheduled: DocumentVersion | None  # the next scheduled version
     next_required: DocumentVersion | None  # the first scheduled version that will require acceptance
-
-
-# What the rule needs of a version: not its texts or renderings.
-_HEAVY = [f"{base}_{code}" for base in ("body", "body_html", "sections") for code in ("vi", "en")]
 
 
 def acceptance_status(document: Document, account: str, at: datetime.datetime | None = None) -> AcceptanceStatus:
