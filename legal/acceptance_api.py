@@ -74,6 +74,8 @@ def refusal_response(refusal):
         if refusal.code == "invalid_token":
             challenge += ', error="invalid_token"'
         return error(401, refusal.code, refusal.message, WWW_Authenticate=challenge)
+    if refusal.status == 429:
+        return error(429, refusal.code, refusal.message, Retry_After=str(refusal.retry_after))
     return error(
         refusal.status,
         refusal.code,

@@ -201,6 +201,7 @@ AUTH_FAILURES = {
     "401": failure("No token, an unknown one or a revoked one (`WWW-Authenticate: Bearer`)."),
     "403": failure("The token lacks the operation's scope (`insufficient_scope`)."),
     "404": failure("No document has this slug (`not_found`)."),
+    "429": failure("Over the credential's requests a minute (`rate_limited`); `Retry-After` says when to retry."),
 }
 BODY_FAILURES = {
     "400": failure("`malformed_json` or `invalid_field`."),

@@ -254,6 +254,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The public address of the site, used in emails and feeds where no request is at hand.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Requests a minute each product credential may make to the acceptance API (legal/product_auth.py),
+# counted in the shared cache (per process without Redis); 0 turns the limit off.
+PRODUCT_RATE_LIMIT = int(os.environ.get("PRODUCT_RATE_LIMIT", "60000"))
+
 # Acceptance receipts are signed with an Ed25519 key that never lives in the repository
 # (legal/receipts.py): RECEIPT_SIGNING_KEY holds its PEM, or RECEIPT_SIGNING_KEY_FILE names a
 # file holding it (`make run` generates one per checkout into .receipt_key). To rotate, sign

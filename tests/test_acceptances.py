@@ -19,6 +19,7 @@ from legal import acceptance_api, acceptance_triggers
 from legal.acceptances import Acceptance, ProductCredential, Scope
 from legal.product_auth import issue_credential
 from legal.publishing import withdraw_version
+from sigma_terms.settings import redis_cache
 from tests.conftest import START, make_version, site_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
@@ -127,6 +128,32 @@ def test_each_use_is_logged_with_the_product_and_sets_last_used(client, terms, t
     clock.shift(timedelta(minutes=5))
     status_of(client, token)
     assert ProductCredential.objects.get().last_used_at == START + timedelta(minutes=5)
+
+
+def test_each_credential_is_limited_to_its_requests_a_minute(client, terms, token, settings, clock, caplog):
+    settings.PRODUCT_RATE_LIMIT = 3
+    _credential, other = issue_credential(name="Media Live")
+    for _ in range(3):
+        status_of(client, token)
+    with caplog.at_level(logging.WARNING, logger="legal.product_auth"):
+        for _ in range(2):
+            response = client.get(f"{BASE}acct-123/", **bearer(token))
+            assert_error(response, 429, "rate_limited")
+    assert response["Retry-After"] == "60"  # the frozen clock sits at the start of a minute
+    assert caplog.text.count("Media VOD passed its rate limit of 3 requests a minute") == 1
+    assert status_of(client, other)["must_accept"] is True  # another product counts on its own
+    clock.shift(timedelta(seconds=45))
+    assert client.get(f"{BASE}acct-123/", **bearer(token))["Retry-After"] == "15"
+    clock.shift(timedelta(seconds=15))
+    status_of(client, token)
+
+
+def test_the_rate_limit_fails_open_when_the_cache_is_gone(client, terms, token, settings):
+    """With Redis unreachable the counts are lost, and products are served rather than refused."""
+    settings.PRODUCT_RATE_LIMIT = 1
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:9/0")}  # nothing listens on port 9
+    for _ in range(3):
+        status_of(client, token)
 
 
 def test_create_product_token_prints_the_secret_alone_on_its_last_line(client, terms, capsys):

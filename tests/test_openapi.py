@@ -151,6 +151,13 @@ def test_every_answer_matches_the_document_and_every_documented_answer_happens(c
     assert export(headers={"HTTP_AUTHORIZATION": f"Bearer {reader}"}).status_code == 403
     assert export(path="/api/documents/nope/acceptances/").status_code == 404
 
+    settings.PRODUCT_RATE_LIMIT = 1  # `token` made many requests this minute already
+    assert record(accepted).status_code == 429
+    assert status("acct-1").status_code == 429
+    assert batch({"accounts": ["a"]}).status_code == 429
+    assert export().status_code == 429
+    settings.PRODUCT_RATE_LIMIT = 0
+
     assert conformance.check(JWKS, client.get("/.well-known/jwks.json")).status_code == 200
     settings.RECEIPT_SIGNING_KEY, settings.RECEIPT_SIGNING_KEY_FILE = "", ""
     assert record({"account": "acct-3", "version": 1, "language": "vi"}).status_code == 503
