@@ -359,7 +359,7 @@ class ExportAcceptancesView(ProductAPIView):
         urls = history_urls(document)
         records = (acceptance_json(a, urls) for a in rows[:EXPORT_PAGE_SIZE].iterator(chunk_size=1000))
         if output == "csv":
-            response = StreamingHttpResponse(_csv_lines(records), content_type="text/csv; charset=utf-8")
+            response = StreamingHttpResponse(csv_lines(records), content_type="text/csv; charset=utf-8")
         else:
             lines = (json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
             response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
@@ -372,7 +372,7 @@ class ExportAcceptancesView(ProductAPIView):
         return response
 
 
-def _csv_lines(records):
+def csv_lines(records):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)

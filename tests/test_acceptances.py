@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
@@ -536,6 +536,39 @@ def test_export_refuses_bad_parameters(client, terms, token):
     assert_error(client.get(EXPORT, {"after": "-1"}, **bearer(token)), 400, "invalid_after")
 
 
+# Evidence of one account -----------------------------------------------------------------------------------------
+
+
+def test_export_acceptances_prints_an_accounts_evidence_with_receipts_and_keys(client, terms, token, material, capsys):
+    accept(client, token, account="other")
+    first = accept(client, token)
+    second = accept(client, token, version=2)
+    call_command("export_acceptances", "acct-123")
+    evidence = json.loads(capsys.readouterr().out)
+    assert evidence["document"] == "terms-of-service" and evidence["account"] == "acct-123"
+    assert evidence["records"] == [first, second]
+    assert evidence["records"][0]["version_url"] == "https://terms.sigma.video/vi/terms-of-service/versions/1/"
+    assert evidence["jwks"] == client.get("/.well-known/jwks.json").json()
+    call_command("export_acceptances", "acct-123", "--format", "csv")
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split(",") == acceptance_api.EXPORT_COLUMNS
+    assert [row.split(",")[0] for row in rows] == [str(first["id"]), str(second["id"])]
+    assert rows[1].endswith(second["receipt"])
+
+
+def test_export_acceptances_writes_a_file_and_refuses_bad_input(client, terms, token, tmp_path):
+    accept(client, token)
+    target = tmp_path / "evidence.json"
+    call_command("export_acceptances", "acct-123", "--output", str(target))
+    assert len(json.loads(target.read_text())["records"]) == 1
+    with pytest.raises(CommandError, match="no document has the slug 'nope'"):
+        call_command("export_acceptances", "acct-123", "--document", "nope")
+    with pytest.raises(CommandError, match="an account is 1 to 128"):
+        call_command("export_acceptances", "a/b")
+    with pytest.raises(CommandError, match="No such file or directory"):
+        call_command("export_acceptances", "acct-123", "--output", str(tmp_path / "missing" / "x.json"))
+
+
 # Admin -----------------------------------------------------------------------------------------------------------
 
 
@@ -577,6 +610,38 @@ def test_staff_who_are_not_superusers_cannot_see_credentials(client, terms):
     client.force_login(staff)
     assert client.get("/admin/legal/productcredential/").status_code == 403
     assert client.get("/admin/legal/productcredential/add/").status_code == 403
+
+
+@pytest.mark.parametrize(("action", "content_type"), [("export_json", "application/json"), ("export_csv", "text/csv")])
+def test_staff_who_may_view_acceptances_export_the_selected_records(client, terms, token, action, content_type):
+    first, second = accept(client, token, account="acct-1"), accept(client, token, account="acct-2")
+    staff = User.objects.create_user("legal", password="pw", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_acceptance"))
+    client.force_login(staff)
+    response = client.post(
+        "/admin/legal/acceptance/",
+        {"action": action, "_selected_action": [second["id"]]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+    assert response["Content-Disposition"].startswith("attachment;")
+    body = response.content.decode()
+    assert second["receipt"] in body and first["receipt"] not in body
+    if action == "export_json":
+        assert json.loads(body) == {"records": [second]}
+
+
+def test_an_admin_export_is_bounded(client, terms, token, monkeypatch):
+    from legal import admin_acceptances
+
+    accept(client, token, account="acct-1")
+    accept(client, token, account="acct-2")
+    monkeypatch.setattr(admin_acceptances, "MAX_ADMIN_EXPORT", 1)
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    ids = list(Acceptance.objects.values_list("pk", flat=True))
+    response = client.post("/admin/legal/acceptance/", {"action": "export_json", "_selected_action": ids}, follow=True)
+    assert response["Content-Type"].startswith("text/html")
+    assert "Select at most 1 records to export" in response.content.decode()
 
 
 def test_staff_search_acceptances_by_account_read_only(client, terms, token):
