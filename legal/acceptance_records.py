@@ -11,6 +11,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from . import clock
 from .acceptances import Acceptance, ProductCredential
@@ -124,15 +126,21 @@ def acceptance_statuses(
     """The status of each of `accounts` at `at`: two queries, whatever their number (the caller bounds it)."""
     at = clock.now() if at is None else at
     published = list(DocumentVersion.objects.published().filter(document=document).defer(*_HEAVY).order_by("number"))
+    # Each account's acceptance of its highest published version, one row per account.
     best = {}
     rows = (
         Acceptance.objects.of_accounts(document, accounts)
         .filter(version__in=DocumentVersion.objects.published(), accepted_at__lte=at)
-        .select_related("document")
-        .order_by("account", "-version_number", "recorded_at")
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("account"), order_by=[F("version_number").desc(), F("recorded_at").asc()]
+            )
+        )
+        .filter(rank=1)
     )
     for acceptance in rows:
-        best.setdefault(acceptance.account, acceptance)
+        acceptance.document = document  # the one asked about: no join for it
+        best[acceptance.account] = acceptance
     current = in_effect_among(published, at)
     upcoming = scheduled_among(published, at)
 

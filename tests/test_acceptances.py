@@ -641,7 +641,7 @@ def test_an_admin_export_is_bounded(client, terms, token, monkeypatch):
     ids = list(Acceptance.objects.values_list("pk", flat=True))
     response = client.post("/admin/legal/acceptance/", {"action": "export_json", "_selected_action": ids}, follow=True)
     assert response["Content-Type"].startswith("text/html")
-    assert "Select at most 1 records to export" in response.content.decode()
+    assert "Chỉ chọn tối đa 1 bản ghi để xuất" in response.content.decode()  # the admin speaks Vietnamese
 
 
 def test_staff_search_acceptances_by_account_read_only(client, terms, token):
