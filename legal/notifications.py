@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
@@ -36,6 +35,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from . import clock
+from .rate_limits import count_attempt
 from .subscriptions import Notification, Subscription
 
 logger = logging.getLogger(__name__)
@@ -87,20 +87,8 @@ def _digest(value):
 
 
 def _over_limit(key, limit):
-    """Count one attempt under `key` in the current window; True once the count passes `limit`.
-
-    Fixed windows numbered from the one clock, so every app server sharing the cache counts
-    in the same window, and the cache's own expiry only cleans up.
-    """
-    window = settings.SUBSCRIPTION_RATE_LIMIT_WINDOW
-    key = f"{key}:{int(clock.now().timestamp() // window)}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add() and incr()
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count > limit
+    """Count one attempt under `key` in the current window; True once the count passes `limit`."""
+    return count_attempt(key, settings.SUBSCRIPTION_RATE_LIMIT_WINDOW) > limit
 
 
 def ip_over_limit(ip):
