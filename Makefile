@@ -10,9 +10,11 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 # The secret key: DJANGO_SECRET_KEY when it is set, else the key generated once for this
 # checkout in .secret_key (ignored by git). Read by the shell, so it is never echoed.
-# The transparency log's Ed25519 signing key likewise: LOG_SIGNING_KEY, else .log_signing_key.
+# The transparency log's Ed25519 signing key likewise: LOG_SIGNING_KEY, else .log_signing_key;
+# and the receipts' signing key: RECEIPT_SIGNING_KEY(_FILE), else .receipt_key.
 WITH_KEY = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" \
-	LOG_SIGNING_KEY="$${LOG_SIGNING_KEY:-$$(cat .log_signing_key)}"
+	LOG_SIGNING_KEY="$${LOG_SIGNING_KEY:-$$(cat .log_signing_key)}" \
+	RECEIPT_SIGNING_KEY_FILE="$${RECEIPT_SIGNING_KEY_FILE:-$(CURDIR)/.receipt_key}"
 
 .PHONY: run test bench messages static migrate lint clean
 
@@ -42,10 +44,16 @@ messages: $(VENV)/.runtime
 	@umask 077 && $(PYTHON) -c "import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())" > $@
 	@echo "make: generated the transparency log's signing key for this checkout in $@"
 
-static: $(VENV)/.runtime .secret_key .log_signing_key
+# The Ed25519 key that signs acceptance receipts, likewise generated once per checkout
+# (legal/receipts.py); production sets RECEIPT_SIGNING_KEY or RECEIPT_SIGNING_KEY_FILE.
+.receipt_key: $(VENV)/.runtime
+	@umask 077 && $(PY) -m legal.receipts > $@.tmp && mv $@.tmp $@
+	@echo "make: generated a receipt signing key for this checkout in $@"
+
+static: $(VENV)/.runtime .secret_key .log_signing_key .receipt_key
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
 
-migrate: $(VENV)/.runtime messages .secret_key .log_signing_key
+migrate: $(VENV)/.runtime messages .secret_key .log_signing_key .receipt_key
 	$(WITH_KEY) $(PY) manage.py migrate --noinput --verbosity 1
 	$(WITH_KEY) $(PY) manage.py load_terms
 	$(WITH_KEY) $(PY) manage.py backfill_evidence
@@ -56,7 +64,7 @@ run: migrate static
 test: $(VENV)/.test messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.test messages static
+bench: $(VENV)/.test messages static .receipt_key
 	$(WITH_KEY) $(PY) bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.test

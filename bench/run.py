@@ -14,7 +14,14 @@ a bounded Python load on loopback while Redis is killed for some seconds (a vers
 published meanwhile), restarted with its old entries, then hung (SIGSTOP) for as long;
 it prints the requests and the non-2xx answers (target 0) and checks the switch.
 
+`--acceptances-only` measures the acceptance API instead (issue 17): a table of `--records`
+acceptances of `--accounts` accounts (SQLite, or a throw-away PostgreSQL database given by
+`--postgres`), then recording (a new account each request), one account's status, a batch
+status and the JWKS, each `--rounds` times against a static file of the size of a status
+answer measured in the same round; medians are printed.
+
 Usage: python bench/run.py [--versions 1000] [--duration 10] [--load-duration 60] [--redis-outage 5] [--hostile-only] [--redis-only]
+       python bench/run.py --acceptances-only [--postgres URL] [--records 1000000] [--accounts 100000] [--rounds 2]
 """
 
 import argparse
@@ -295,15 +302,17 @@ class NginxFront:
 
 
 class Server:
-    def __init__(self, env, port):
+    def __init__(self, env, port, *, log=None):
         self.env = {**env, "PORT": str(port)}
         self.port = port
         self.process = None
+        self.log = log  # a file for the server's output, or None for the terminal
 
     def __enter__(self):
+        output = open(self.log, "ab") if self.log else None  # noqa: SIM115 (the server keeps it open)
         self.process = subprocess.Popen(
             [str(Path(PYTHON).parent / "gunicorn"), "--config", "gunicorn.conf.py"],
-            cwd=ROOT, env=self.env, start_new_session=True,
+            cwd=ROOT, env=self.env, start_new_session=True, stdout=output, stderr=output,
         )  # fmt: skip
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -349,9 +358,9 @@ class MemorySampler(threading.Thread):
         self.join()
 
 
-def wrk(url, *, connections, duration):
+def wrk(url, *, connections, duration, script=None):
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *(["-s", str(script)] if script else []), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
 
@@ -504,6 +513,194 @@ def report_redis_kill_run(env, workdir, args):
     return bool(total[1] or total[2] or not switched)
 
 
+ACCEPTANCE_DATA = r"""
+import json, sys, django
+django.setup()
+from django.db import connection
+from legal.models import Document
+from legal.product_auth import issue_credential
+
+records, accounts = int(sys.argv[1]), int(sys.argv[2])
+document = Document.objects.get(slug="terms-of-service")
+published = list(document.versions.published().order_by("number").values_list("id", flat=True))
+per_account = max(1, records // accounts)
+if per_account > len(published):
+    sys.exit(f"{records} records over {accounts} accounts need {per_account} versions; --versions is too low")
+# Each account accepted `per_account` versions spread over the history, the last one the latest.
+step = len(published) / per_account
+chosen = [published[len(published) - 1 - int(i * step)] for i in range(per_account)]
+credential, secret = issue_credential(name="Bench")
+ids = ",".join(str(pk) for pk in chosen)
+columns = ("document_id, version_id, version_number, account, language, text_sha256, method, accepted_at, "
+           "recorded_at, credential_id, product, metadata")
+select = (f"SELECT {document.pk}, v.id, v.number, 'acct-' || n.a, 'vi', v.body_sha256_vi, 'clickwrap', "
+          f"v.effective_at, v.effective_at, {credential.pk}, 'Bench', {{metadata}} "
+          f"FROM n CROSS JOIN legal_documentversion v WHERE v.id IN ({ids})")
+with connection.cursor() as cursor:
+    if connection.vendor == "postgresql":
+        cursor.execute(f"WITH n(a) AS (SELECT generate_series(0, {accounts - 1})) "
+                       f"INSERT INTO legal_acceptance ({columns}) " + select.format(metadata="'{}'::jsonb"))
+        cursor.execute("ANALYZE legal_acceptance")
+    else:
+        cursor.execute(f"WITH RECURSIVE n(a) AS (SELECT 0 UNION ALL SELECT a + 1 FROM n WHERE a + 1 < {accounts}) "
+                       f"INSERT INTO legal_acceptance ({columns}) " + select.format(metadata="'{}'"))
+    cursor.execute("SELECT count(*), count(DISTINCT account) FROM legal_acceptance")
+    count, distinct = cursor.fetchone()
+latest = document.versions.published().order_by("-number").first()
+print(json.dumps({"secret": secret, "records": count, "accounts": distinct, "latest": latest.number}))
+"""
+
+# wrk scripts: the token and the values are filled in by `acceptance_script`.
+STATUS_LUA = """
+wrk.headers["Authorization"] = "Bearer __TOKEN__"
+request = function()
+  local path = string.format("/api/documents/terms-of-service/acceptances/acct-%d/", math.random(0, __ACCOUNTS__ - 1))
+  return wrk.format("GET", path)
+end
+"""
+BATCH_LUA = """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer __TOKEN__"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local ids = {}
+  for i = 1, __BATCH__ do ids[i] = string.format('"acct-%d"', math.random(0, __ACCOUNTS__ - 1)) end
+  return wrk.format(nil, nil, nil, '{"accounts":[' .. table.concat(ids, ",") .. ']}')
+end
+"""
+# Each request records a new account (201), never a repeat (200): the cost of a real write.
+RECORD_LUA = """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer __TOKEN__"
+wrk.headers["Content-Type"] = "application/json"
+local started = 0
+function setup(thread)
+  started = started + 1
+  thread:set("tid", started)
+end
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{"account":"new-__RUN__-%d-%d","version":__VERSION__,"language":"vi"}', tid, counter)
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def acceptance_script(workdir, name, template, **values):
+    for key, value in values.items():
+        template = template.replace(f"__{key.upper()}__", str(value))
+    path = Path(workdir) / f"{name}.lua"
+    path.write_text(template)
+    return path
+
+
+def fresh_postgres(url):
+    """Drop and create the database of `url` (its name must say bench) and return `url`."""
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[-1].split("?")[0]
+    if "bench" not in name:
+        sys.exit(f"bench: --postgres drops and creates its database; name it ..._bench, not {name!r}")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return url
+
+
+def acceptance_run(env, workdir, args):
+    """Record, status, batch status and JWKS with wrk, each round against a static baseline; medians printed."""
+    # One credential makes every request: the limit stays on (its counting is measured) but out of reach.
+    env = {**env, "PRODUCT_RATE_LIMIT": "1000000000"}
+    if args.postgres:
+        env = {**env, "DATABASE_URL": fresh_postgres(args.postgres)}
+    database = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"bench: {database} database, {args.versions} versions, {args.records:,} acceptances ...", flush=True)
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    run_python(GENERATE, env, str(args.versions))
+    data = json.loads(run_python(ACCEPTANCE_DATA, env, str(args.records), str(args.accounts)))
+    token, accounts = data["secret"], data["accounts"]
+    scripts = {
+        "status": acceptance_script(workdir, "status", STATUS_LUA, token=token, accounts=accounts),
+        "batch": acceptance_script(workdir, "batch", BATCH_LUA, token=token, accounts=accounts, batch=args.batch),
+    }
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    status_path = "/api/documents/terms-of-service/acceptances/acct-0/"
+    log = workdir / "acceptance-server.log"  # every product request is logged at INFO, as in production
+    with Server(env, port, log=log):
+        request = urllib.request.Request(base + status_path, headers={"Authorization": f"Bearer {token}"})
+        answer = urllib.request.urlopen(request).read()
+    baseline = ROOT / "staticfiles" / "bench" / "acceptance-baseline.json"
+    baseline.parent.mkdir(parents=True, exist_ok=True)
+    baseline.write_bytes(b"x" * len(answer))
+    targets = [
+        ("static file, size of a status answer (baseline)", "/static/bench/acceptance-baseline.json", None),
+        ("status of one account (GET)", status_path, "status"),
+        (
+            f"batch status of {args.batch} accounts (POST)",
+            "/api/documents/terms-of-service/acceptances/status",
+            "batch",
+        ),
+        ("record a new acceptance (POST, 201)", "/api/documents/terms-of-service/acceptances/", "record"),
+        ("JWKS (public)", "/.well-known/jwks.json", None),
+    ]
+    rounds = {label: [] for label, _path, _script in targets}
+    with Server(env, port, log=log):  # restarted, so WhiteNoise serves the baseline written above
+        for number in range(args.rounds):
+            for label, path, kind in targets:
+                script = scripts.get(kind)
+                if kind == "record":  # new accounts every round
+                    script = acceptance_script(
+                        workdir,
+                        "record",
+                        RECORD_LUA,
+                        token=token,
+                        version=data["latest"],
+                        run=f"{number}{secrets.token_hex(4)}",
+                    )
+                rounds[label].append(
+                    wrk(base + path, connections=args.connections, duration=args.duration, script=script)
+                )
+        request = urllib.request.Request(base + status_path, headers={"Authorization": f"Bearer {token}"})
+        urllib.request.urlopen(request).read()
+    records_after = json.loads(
+        run_python(
+            "import django;django.setup();from legal.acceptances import Acceptance;print(Acceptance.objects.count())",
+            env,
+        )
+    )
+
+    def median(label, key):
+        return statistics.median(r[key] for r in rounds[label])
+
+    base_rps = median(targets[0][0], "rps")
+    print()
+    print(
+        f"Acceptance API on {database}: {os.cpu_count()} cores, {args.connections} connections, {args.duration}s per "
+        f"endpoint, median of {args.rounds} rounds; {data['records']:,} records of {accounts:,} accounts and "
+        f"{args.versions + 1} versions at the start, {records_after:,} at the end."
+    )
+    print()
+    print("| endpoint | requests/s | p50 ms | p99 ms | × baseline | non-2xx | socket errors | rounds (requests/s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for label, _path, _kind in targets:
+        rps = median(label, "rps")
+        non_2xx = sum(r["non_2xx"] for r in rounds[label])
+        errors = sum(r["errors"] for r in rounds[label])
+        each = ", ".join(f"{r['rps']:.0f}" for r in rounds[label])
+        print(
+            f"| {label} | {rps:.0f} | {median(label, 'p50'):.2f} | {median(label, 'p99'):.2f} | "
+            f"{rps / base_rps:.2f} | {non_2xx} | {errors} | {each} |"
+        )
+    failures = re.findall(r"^.*(?:ERROR|Traceback| 5\d\d ).*$", log.read_text(errors="replace"), re.M)
+    print(f"Server log: {len(failures)} error lines" + (f"; first: {failures[0][:200]}" if failures else "."))
+    print()
+    print("Targets (issue 17, PostgreSQL): status ≥ 1,000/s, recording ≥ 300/s, p99 under 50 ms.")
+    return any(r["non_2xx"] or r["errors"] for label in rounds for r in rounds[label])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=1000)
@@ -516,11 +713,27 @@ def main():
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--hostile-only", action="store_true", help="only the render and redline worst cases")
     parser.add_argument("--proxy", choices=["nginx"], help="also measure the pages through deploy/nginx.conf")
+    parser.add_argument(
+        "--acceptances-only", action="store_true", help="only the acceptance API: record, status, batch, JWKS"
+    )
+    parser.add_argument("--records", type=int, default=1_000_000, help="acceptances in the table (--acceptances-only)")
+    parser.add_argument("--accounts", type=int, default=100_000, help="accounts they belong to (--acceptances-only)")
+    parser.add_argument("--batch", type=int, default=100, help="accounts per batch status request")
+    parser.add_argument("--rounds", type=int, default=2, help="measurements of each endpoint; medians are printed")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL database to drop, create and use (its name must say bench)"
+    )
     args = parser.parse_args()
     # Turn SIGTERM into an exit, so the servers started below are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     workdir = Path(tempfile.mkdtemp(prefix="sigma-bench-"))
     env = django_env(workdir / "bench.sqlite3")
+    if args.acceptances_only:
+        if not shutil.which("wrk"):
+            sys.exit("bench: wrk is missing; install it with `apt-get install wrk` (Debian package wrk)")
+        failed = acceptance_run(env, workdir, args)
+        shutil.rmtree(workdir, ignore_errors=True)
+        sys.exit(1 if failed else 0)
     hostile = hostile_inputs(env)
     login_cost(env)
     if args.hostile_only:

@@ -1,7 +1,9 @@
 """JSON API for Sigma.video's products: record acceptances, ask who must accept again, export.
 
-`POST /api/documents/<slug>/acceptances/`, `GET /api/documents/<slug>/acceptances/<account>/`,
-`GET /api/documents/<slug>/acceptances/export`. Products authenticate with a bearer token
+`POST /api/documents/<slug>/acceptances/` (record), `GET /api/documents/<slug>/acceptances/<account>/`
+(status), `POST /api/documents/<slug>/acceptances/status` (status of many accounts),
+`GET /api/documents/<slug>/acceptances/export`, and the public `/.well-known/jwks.json` that
+verifies the records' receipts (`legal.receipts`). Products authenticate with a bearer token
 (`legal.product_auth`); cookies are never read, so these views need no CSRF token. Answers
 are private (`Cache-Control: no-store`); errors have the shape of the rest of the API,
 `{"error": {"code": ..., "message": ...}}`, in English like the rest of the API.
@@ -10,21 +12,27 @@ are private (`Cache-Control: no-store`); errors have the shape of the rest of th
 import csv
 import io
 import json
+import logging
 import re
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from . import clock
-from .acceptance_records import AcceptanceRefused, acceptance_status, record_acceptance
+from . import clock, receipts
+from .acceptance_records import AcceptanceRefused, acceptance_status, acceptance_statuses, record_acceptance
 from .acceptances import Acceptance, Scope
 from .api import InvalidInstant, _iso, history_urls, parse_instant
 from .links import site_url
 from .models import Document, language_codes
 from .product_auth import authenticate
+from .receipts import ReceiptKeyError
+
+logger = logging.getLogger("legal.acceptance_api")
 
 # Bodies larger than this are refused unread (413); an acceptance is a few hundred bytes.
 MAX_BODY_BYTES = 16 * 1024
@@ -34,12 +42,14 @@ MAX_METADATA_BYTES = 2 * 1024
 ACCOUNT = re.compile(r"[A-Za-z0-9._~:@-]{1,128}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_VERSION_NUMBER = 999_999_999
+# Accounts per batch status request: 100 ids of 128 characters fit in MAX_BODY_BYTES.
+MAX_BATCH_ACCOUNTS = 100
 FIELDS = {"account", "version", "language", "accepted_at", "method", "sha256", "metadata"}
 # Rows per export answer; `after=<id>` asks for the next page (the `Link: rel="next"` header).
 EXPORT_PAGE_SIZE = 10_000
 EXPORT_COLUMNS = [
     "id", "document", "version", "language", "account", "accepted_at", "method", "text_sha256", "version_url",
-    "product", "recorded_at", "metadata",
+    "product", "recorded_at", "metadata", "receipt",
 ]  # fmt: skip
 
 
@@ -63,6 +73,8 @@ def refusal_response(refusal):
         if refusal.code == "invalid_token":
             challenge += ', error="invalid_token"'
         return error(401, refusal.code, refusal.message, WWW_Authenticate=challenge)
+    if refusal.status == 429:
+        return error(429, refusal.code, refusal.message, Retry_After=str(refusal.retry_after))
     return error(
         refusal.status,
         refusal.code,
@@ -72,7 +84,8 @@ def refusal_response(refusal):
 
 
 def acceptance_json(acceptance, urls):
-    return {
+    """The record as the API shows it, with its signed `receipt` (legal/receipts.py)."""
+    record = {
         "id": acceptance.pk,
         "document": acceptance.document.slug,
         "version": acceptance.version_number,
@@ -86,6 +99,7 @@ def acceptance_json(acceptance, urls):
         "recorded_at": _iso(acceptance.recorded_at),
         "metadata": acceptance.metadata,
     }
+    return {**record, "receipt": receipts.sign_or_none(record)}
 
 
 def version_summary(version, urls):
@@ -212,6 +226,11 @@ class RecordAcceptanceView(ProductAPIView):
             response = error(400, "invalid_field", invalid.message)
             return response
         try:
+            receipts.keys()  # no record is written that cannot get its receipt
+        except ReceiptKeyError as problem:
+            logger.error("acceptance refused: receipts cannot be signed: %s", problem)
+            return error(503, "receipts_unavailable", "Receipts cannot be signed right now; nothing was recorded.")
+        try:
             acceptance, created = record_acceptance(credential=request.product_credential, document=document, **fields)
         except AcceptanceRefused as refused:
             return error(refused.status, refused.code, refused.message)
@@ -233,23 +252,65 @@ class AcceptanceStatusView(ProductAPIView):
                 return error(
                     400, "invalid_at", "'at' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00."
                 )
-        status = acceptance_status(document, account, at)
+        return json_answer(status_json(document, account, acceptance_status(document, account, at)))
+
+
+def status_json(document, account, status, urls=None):
+    urls = history_urls(document) if urls is None else urls
+    return {
+        "document": document.slug,
+        "account": account,
+        "at": _iso(status.at),
+        "accepted": status.accepted and acceptance_json(status.accepted, urls),
+        "in_effect": version_summary(status.in_effect, urls),
+        "must_accept": status.must_accept,
+        "material_changes_since_accepted": status.material_since,
+        "scheduled": version_summary(status.scheduled, urls),
+        "next_required": status.next_required
+        and {"number": status.next_required.number, "required_from": _iso(status.next_required.effective_at)},
+    }
+
+
+class BatchStatusView(ProductAPIView):
+    """Many accounts in one request: `{"accounts": [...], "at": ...}`, at most MAX_BATCH_ACCOUNTS."""
+
+    http_method_names = ["post"]
+    scope = Scope.READ
+
+    def post(self, request, slug, document):
+        data, problem = read_json_body(request)
+        if problem is not None:
+            return problem
+        unknown = sorted(set(data) - {"accounts", "at"})
+        if unknown:
+            return error(400, "invalid_field", f"Unknown field {unknown[0]!r}; the fields are accounts, at.")
+        accounts = data.get("accounts")
+        if not isinstance(accounts, list) or not 0 < len(accounts) <= MAX_BATCH_ACCOUNTS:
+            return error(
+                400, "invalid_field", f"'accounts' is required: a list of 1 to {MAX_BATCH_ACCOUNTS} account ids."
+            )
+        for account in accounts:
+            if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
+                return error(400, "invalid_field", "Each of 'accounts' is 1 to 128 letters, digits or . _ ~ : @ -")
+        accounts = list(dict.fromkeys(accounts))  # once each, in the order asked
+        at = data.get("at")
+        if at is not None:
+            try:
+                if not isinstance(at, str):
+                    raise InvalidInstant(at)
+                at, _day = parse_instant(at)
+            except InvalidInstant:
+                return error(
+                    400, "invalid_field", "'at' must be an ISO 8601 date and time, such as 2026-11-24T00:00:00+07:00."
+                )
+        statuses = acceptance_statuses(document, accounts, at)
         urls = history_urls(document)
+        any_status = statuses[accounts[0]]
         return json_answer(
             {
                 "document": document.slug,
-                "account": account,
-                "at": _iso(status.at),
-                "accepted": status.accepted and acceptance_json(status.accepted, urls),
-                "in_effect": version_summary(status.in_effect, urls),
-                "must_accept": status.must_accept,
-                "material_changes_since_accepted": status.material_since,
-                "scheduled": version_summary(status.scheduled, urls),
-                "next_required": status.next_required
-                and {
-                    "number": status.next_required.number,
-                    "required_from": _iso(status.next_required.effective_at),
-                },
+                "at": _iso(any_status.at),
+                "statuses": [status_json(document, account, statuses[account], urls) for account in accounts],
             }
         )
 
@@ -293,7 +354,7 @@ class ExportAcceptancesView(ProductAPIView):
         urls = history_urls(document)
         records = (acceptance_json(a, urls) for a in rows[:EXPORT_PAGE_SIZE].iterator(chunk_size=1000))
         if output == "csv":
-            response = StreamingHttpResponse(_csv_lines(records), content_type="text/csv; charset=utf-8")
+            response = StreamingHttpResponse(csv_lines(records), content_type="text/csv; charset=utf-8")
         else:
             lines = (json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
             response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
@@ -306,7 +367,7 @@ class ExportAcceptancesView(ProductAPIView):
         return response
 
 
-def _csv_lines(records):
+def csv_lines(records):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
@@ -317,3 +378,18 @@ def _csv_lines(records):
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+@require_safe
+def jwks(request):
+    """`/.well-known/jwks.json`: the public keys that verify acceptance receipts."""
+    try:
+        keys = receipts.jwks()
+    except ReceiptKeyError as problem:
+        logger.error("the JWKS cannot be served: %s", problem)
+        return error(503, "receipts_unavailable", "The receipt keys are not available right now.")
+    body = json.dumps(keys, separators=(",", ":")).encode("ascii")
+    response = HttpResponse(body, content_type="application/jwk-set+json")
+    patch_cache_control(response, public=True, max_age=settings.JWKS_MAX_AGE)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

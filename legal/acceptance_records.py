@@ -11,6 +11,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from . import clock
 from .acceptances import Acceptance, ProductCredential
@@ -47,7 +49,7 @@ def record_acceptance(
     """
     now = clock.now()
     accepted_at = now if accepted_at is None else accepted_at
-    version = DocumentVersion.objects.listed().filter(document=document, number=version_number).first()
+    version = DocumentVersion.objects.listed().filter(document=document, number=version_number).without_texts().first()
     if version is None:
         raise AcceptanceRefused("unknown_version", f"{document.slug} has no published version {version_number}.")
     existing = Acceptance.objects.filter(version=version, account=account).first()
@@ -112,16 +114,30 @@ class AcceptanceStatus:
 
 
 def acceptance_status(document: Document, account: str, at: datetime.datetime | None = None) -> AcceptanceStatus:
+    return acceptance_statuses(document, [account], at)[account]
+
+
+def acceptance_statuses(
+    document: Document, accounts: list[str], at: datetime.datetime | None = None
+) -> dict[str, AcceptanceStatus]:
+    """The status of each of `accounts` at `at`: two queries, whatever their number (the caller bounds it)."""
     at = clock.now() if at is None else at
     published = list(DocumentVersion.objects.published().filter(document=document).without_texts().order_by("number"))
-    accepted = (
-        Acceptance.objects.of_account(document, account)
+    # Each account's acceptance of its highest published version, one row per account.
+    best = {}
+    rows = (
+        Acceptance.objects.of_accounts(document, accounts)
         .filter(version__in=DocumentVersion.objects.published(), accepted_at__lte=at)
-        .select_related("document")
-        .order_by("-version_number", "recorded_at")
-        .first()
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("account"), order_by=[F("version_number").desc(), F("recorded_at").asc()]
+            )
+        )
+        .filter(rank=1)
     )
-    accepted_number = accepted.version_number if accepted else 0
+    for acceptance in rows:
+        acceptance.document = document  # the one asked about: no join for it
+        best[acceptance.account] = acceptance
     current = in_effect_among(published, at)
     upcoming = scheduled_among(published, at)
 
@@ -132,17 +148,21 @@ def acceptance_status(document: Document, account: str, at: datetime.datetime | 
             if low < v.number <= high and v.change_kind == DocumentVersion.ChangeKind.MATERIAL
         ]
 
-    def requires(version):
-        # Never accepted: any version requires acceptance. Otherwise a material one since.
-        return accepted is None or bool(material_between(accepted_number, version.number))
+    def status_of(accepted):
+        accepted_number = accepted.version_number if accepted else 0
 
-    material_since = material_between(accepted_number, current.number) if current and accepted else []
-    return AcceptanceStatus(
-        at=at,
-        accepted=accepted,
-        in_effect=current,
-        must_accept=bool(current) and requires(current),
-        material_since=material_since,
-        scheduled=upcoming[0] if upcoming else None,
-        next_required=next((v for v in upcoming if requires(v)), None),
-    )
+        def requires(version):
+            # Never accepted: any version requires acceptance. Otherwise a material one since.
+            return accepted is None or bool(material_between(accepted_number, version.number))
+
+        return AcceptanceStatus(
+            at=at,
+            accepted=accepted,
+            in_effect=current,
+            must_accept=bool(current) and requires(current),
+            material_since=material_between(accepted_number, current.number) if current and accepted else [],
+            scheduled=upcoming[0] if upcoming else None,
+            next_required=next((v for v in upcoming if requires(v)), None),
+        )
+
+    return {account: status_of(best.get(account)) for account in accounts}

@@ -65,6 +65,9 @@ class AcceptanceQuerySet(models.QuerySet):
     def of_account(self, document, account):
         return self.filter(document=document, account=account)
 
+    def of_accounts(self, document, accounts):
+        return self.filter(document=document, account__in=accounts)
+
     def recorded_since(self, since):
         return self.filter(recorded_at__gte=since) if since is not None else self
 

@@ -2,19 +2,27 @@
 
 A credential's token is shown once, on the page that answers its creation form, and never
 stored: only its SHA-256 is. Credentials are revoked, never deleted, so every acceptance
-keeps the credential that recorded it. Acceptances are append-only evidence: staff list and
-search them, nobody adds, changes or deletes them here.
+keeps the credential that recorded it. Acceptances are append-only evidence: staff list,
+search and export them (JSON or CSV, with receipts), nobody adds, changes or deletes them here.
 """
+
+import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .acceptance_api import acceptance_json, csv_lines
 from .acceptances import Acceptance, ProductCredential, Scope
+from .api import history_urls
 from .product_auth import new_secret, revoke_credentials
+
+# Records per export from the admin (an account has one per version it accepted).
+MAX_ADMIN_EXPORT = 10_000
 
 
 class ProductCredentialForm(forms.ModelForm):
@@ -107,6 +115,7 @@ class AcceptanceAdmin(admin.ModelAdmin):
         "recorded_at", "product", "metadata",
     )  # fmt: skip
     fields = readonly_fields
+    actions = ["export_json", "export_csv"]
 
     def has_add_permission(self, request):
         return False
@@ -116,3 +125,34 @@ class AcceptanceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def _evidence(self, request, queryset, output):
+        count = queryset.count()
+        if count > MAX_ADMIN_EXPORT:
+            self.message_user(
+                request,
+                _("Select at most %(limit)s records to export; use manage.py export_acceptances for more.")
+                % {"limit": MAX_ADMIN_EXPORT},
+                messages.ERROR,
+            )
+            return None
+        records, documents = [], {}
+        for acceptance in queryset.select_related("document").order_by("recorded_at", "pk"):
+            urls = documents.setdefault(acceptance.document_id, history_urls(acceptance.document))
+            records.append(acceptance_json(acceptance, urls))
+        if output == "csv":
+            response = HttpResponse("".join(csv_lines(records)), content_type="text/csv; charset=utf-8")
+        else:
+            body = json.dumps({"records": records}, ensure_ascii=False, indent=2)
+            response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="acceptances.{output}"'
+        add_never_cache_headers(response)
+        return response
+
+    @admin.action(description=_("Export the selected records as evidence (JSON)"), permissions=["view"])
+    def export_json(self, request, queryset):
+        return self._evidence(request, queryset, "json")
+
+    @admin.action(description=_("Export the selected records as evidence (CSV)"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return self._evidence(request, queryset, "csv")

@@ -12,10 +12,12 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from . import clock
 from .acceptances import ProductCredential, Scope
+from .rate_limits import count_attempt, seconds_left
 
 logger = logging.getLogger("legal.product_auth")
 
@@ -55,11 +57,16 @@ def revoke_credentials(queryset):
     return count
 
 
+# Requests per credential are counted in windows of this many seconds (PRODUCT_RATE_LIMIT a window).
+RATE_WINDOW_SECONDS = 60
+
+
 @dataclass(frozen=True)
 class Refusal:
-    status: int  # 401: who are you? 403: not allowed
+    status: int  # 401: who are you? 403: not allowed; 429: too many
     code: str
     message: str
+    retry_after: int | None = None
 
 
 def bearer_secret(request):
@@ -91,6 +98,14 @@ def authenticate(request, scope):
             "product token refused: %s lacks %s (%s %s)", credential.name, scope, request.method, request.path
         )
         return None, Refusal(403, "insufficient_scope", f"The token lacks the scope {scope!r}.")
+    limit = settings.PRODUCT_RATE_LIMIT
+    if limit and (count := count_attempt(f"product-rate:{credential.pk}", RATE_WINDOW_SECONDS)) > limit:
+        if count == limit + 1:  # once a window, not once a request
+            logger.warning("product %s passed its rate limit of %d requests a minute", credential.name, limit)
+        wait = seconds_left(RATE_WINDOW_SECONDS)
+        return None, Refusal(
+            429, "rate_limited", f"More than {limit} requests in a minute; try again in {wait} s.", retry_after=wait
+        )
     now = clock.now()
     if (
         credential.last_used_at is None

@@ -1,19 +1,30 @@
-"""Rate limits of the subscribe form, per client address and per mailbox, counted by
-django-ratelimit in the shared cache (Redis when `REDIS_URL` is set).
+"""Rate limits, both kinds in one place: the subscribe form's and the products' API calls.
 
-Called by the subscribe view: every submission counts against the sender's address; one
-with a valid email address also against its canonical mailbox, so the spellings of one
-mailbox ("A.B+news"@Example.COM) share a limit. While the cache is down nothing is counted
-(`RATELIMIT_FAIL_OPEN`): the form still works, and double opt-in still holds.
+The subscribe form (called by the subscribe view) is limited per client address and per
+mailbox, counted by django-ratelimit in the shared cache (Redis when `REDIS_URL` is set):
+every submission counts against the sender's address; one with a valid email address also
+against its canonical mailbox, so the spellings of one mailbox ("A.B+news"@Example.COM) share
+a limit. While the cache is down nothing is counted (`RATELIMIT_FAIL_OPEN`): the form still
+works, and double opt-in still holds.
+
+A product credential's API calls (legal/product_auth.py) are counted in fixed windows
+numbered from the one clock (`count_attempt`), so every app server sharing the cache counts in
+the same window and `Retry-After` (`seconds_left`) names the end of the window exactly, which
+django-ratelimit's per-key staggered windows do not give. The cache fails open
+(sigma_terms/cache.py): with Redis gone every count is 1, so nothing is refused for it.
 """
 
 from django_ratelimit.core import is_ratelimited
 
 from django.conf import settings
+from django.core.cache import cache
 
 from sigma_terms.security import client_ip
 
+from . import clock
 from .subscribing import canonical_mailbox
+
+# The subscribe form -------------------------------------------------------------------
 
 
 def _over_limit(request, *, group, value, limit_setting):
@@ -42,3 +53,22 @@ def subscribe_address_over_limit(request, email: str) -> bool:
         value=canonical_mailbox(email),
         limit_setting="SUBSCRIPTION_RATE_LIMIT_PER_ADDRESS",
     )
+
+
+# Product credentials ------------------------------------------------------------------
+
+
+def count_attempt(key: str, window: int) -> int:
+    """Count one attempt under `key` in the current `window`-second window; returns the count so far."""
+    key = f"{key}:{int(clock.now().timestamp() // window)}"
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the key expired between add() and incr(), or the cache is away
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
+def seconds_left(window: int) -> int:
+    """Whole seconds until the current window ends (at least 1)."""
+    return max(1, int(window - clock.now().timestamp() % window))

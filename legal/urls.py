@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 from django.views.decorators.http import require_safe
 
-from . import clock, feeds, memento, subscription_views, views
+from . import clock, feeds, memento, openapi_acceptances, subscription_views, views
 
 
 class VersionNumberConverter:
@@ -37,6 +37,7 @@ app_name = "legal"
 
 urlpatterns = [
     path("", views.IndexView.as_view(), name="index"),
+    path("api/acceptances/", openapi_acceptances.DocsView.as_view(), name="api-docs"),
     path("unsubscribe/<str:token>/", subscription_views.UnsubscribeView.as_view(), name="unsubscribe"),
     path("<slug:slug>/", views.DocumentView.as_view(), name="document"),
     path("<slug:slug>/versions/", views.HistoryView.as_view(), name="history"),

@@ -249,6 +249,9 @@ SITEMAP_MAX_AGE = 3600
 # JSON answers (proofs and heads change only when the log grows).
 OPENAPI_MAX_AGE = 3600
 LOG_API_MAX_AGE = 60
+# max-age of /.well-known/jwks.json; verifiers fetch it again when a receipt names a `kid`
+# they have not seen (a rotation).
+JWKS_MAX_AGE = 300
 
 # Email: console by default; EMAIL_URL (smtp://user:pass@host:587/?tls=True) or the usual
 # EMAIL_* variables configure real delivery.
@@ -267,6 +270,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The public address of the site, used in emails and feeds where no request is at hand.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Requests a minute each product credential may make to the acceptance API (legal/product_auth.py),
+# counted in the shared cache (per process without Redis); 0 turns the limit off.
+PRODUCT_RATE_LIMIT = int(os.environ.get("PRODUCT_RATE_LIMIT", "60000"))
+
+# Acceptance receipts are signed with an Ed25519 key that never lives in the repository
+# (legal/receipts.py): RECEIPT_SIGNING_KEY holds its PEM, or RECEIPT_SIGNING_KEY_FILE names a
+# file holding it (`make run` generates one per checkout into .receipt_key). To rotate, sign
+# with a new key and list the old key's file in RECEIPT_RETIRED_KEY_FILES (comma-separated):
+# /.well-known/jwks.json keeps publishing it, so the receipts it signed still verify.
+RECEIPT_SIGNING_KEY = os.environ.get("RECEIPT_SIGNING_KEY", "")
+RECEIPT_SIGNING_KEY_FILE = os.environ.get("RECEIPT_SIGNING_KEY_FILE", "")
+RECEIPT_RETIRED_KEY_FILES = env_list("RECEIPT_RETIRED_KEY_FILES", [])
 
 # A dead mail server must not hang `send_notifications` (or a subscribe request) forever.
 EMAIL_TIMEOUT = vars().get("EMAIL_TIMEOUT") or int(os.environ.get("EMAIL_TIMEOUT", "30"))

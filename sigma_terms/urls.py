@@ -34,6 +34,11 @@ urlpatterns += [
         name="api-acceptances-export",
     ),
     path(
+        "api/documents/<slug:slug>/acceptances/status",
+        acceptance_api.BatchStatusView.as_view(),
+        name="api-acceptance-statuses",
+    ),
+    path(
         "api/documents/<slug:slug>/acceptances/<str:account>/",
         acceptance_api.AcceptanceStatusView.as_view(),
         name="api-acceptance-status",
@@ -45,6 +50,7 @@ urlpatterns += [
     path("log/entries/<int:index>", log_api.entry, name="log-entry"),
     path("log/proof/inclusion", log_api.inclusion_proof, name="log-inclusion-proof"),
     path("log/proof/consistency", log_api.consistency_proof, name="log-consistency-proof"),
+    path(".well-known/jwks.json", acceptance_api.jwks, name="jwks"),
     path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", require_safe(robots_txt), name="robots"),
     # The catch-all redirect comes last.

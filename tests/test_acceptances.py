@@ -8,16 +8,18 @@ from datetime import timedelta
 
 import pytest
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from legal import acceptance_api, acceptance_triggers
 from legal.acceptances import Acceptance, ProductCredential, Scope
 from legal.product_auth import issue_credential
 from legal.publishing import withdraw_version
+from sigma_terms.settings import redis_cache
 from tests.conftest import START, make_version, site_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
@@ -128,6 +130,32 @@ def test_each_use_is_logged_with_the_product_and_sets_last_used(client, terms, t
     assert ProductCredential.objects.get().last_used_at == START + timedelta(minutes=5)
 
 
+def test_each_credential_is_limited_to_its_requests_a_minute(client, terms, token, settings, clock, caplog):
+    settings.PRODUCT_RATE_LIMIT = 3
+    _credential, other = issue_credential(name="Media Live")
+    for _ in range(3):
+        status_of(client, token)
+    with caplog.at_level(logging.WARNING, logger="legal.product_auth"):
+        for _ in range(2):
+            response = client.get(f"{BASE}acct-123/", **bearer(token))
+            assert_error(response, 429, "rate_limited")
+    assert response["Retry-After"] == "60"  # the frozen clock sits at the start of a minute
+    assert caplog.text.count("Media VOD passed its rate limit of 3 requests a minute") == 1
+    assert status_of(client, other)["must_accept"] is True  # another product counts on its own
+    clock.shift(timedelta(seconds=45))
+    assert client.get(f"{BASE}acct-123/", **bearer(token))["Retry-After"] == "15"
+    clock.shift(timedelta(seconds=15))
+    status_of(client, token)
+
+
+def test_the_rate_limit_fails_open_when_the_cache_is_gone(client, terms, token, settings):
+    """With Redis unreachable the counts are lost, and products are served rather than refused."""
+    settings.PRODUCT_RATE_LIMIT = 1
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:9/0")}  # nothing listens on port 9
+    for _ in range(3):
+        status_of(client, token)
+
+
 def test_create_product_token_prints_the_secret_alone_on_its_last_line(client, terms, capsys):
     call_command("create_product_token", "Media Live", "--scopes", "acceptances:read")
     secret = capsys.readouterr().out.splitlines()[-1]
@@ -151,6 +179,7 @@ def test_create_product_token_gives_every_scope_by_default(capsys, db):
 def test_an_acceptance_is_recorded_with_the_hash_of_the_text_accepted(terms, token):
     client = Client(enforce_csrf_checks=True)  # bearer-token requests need no CSRF token
     record = accept(client, token, metadata={"screen": "signup"}, method="clickwrap")
+    assert record.pop("receipt").count(".") == 2  # a compact JWS: tests/test_receipts.py verifies it
     assert record == {
         "id": Acceptance.objects.get().pk,
         "document": "terms-of-service",
@@ -383,6 +412,81 @@ def test_status_refuses_bad_accounts_and_instants(client, terms, token):
     assert_error(client.get(f"{BASE}acct/", {"at": "soon"}, **bearer(token)), 400, "invalid_at")
 
 
+# Batch status ----------------------------------------------------------------------------------------------------
+
+BATCH = BASE + "status"
+
+
+def batch(client, secret, accounts, **fields):
+    return client.post(
+        BATCH, json.dumps({"accounts": accounts, **fields}), content_type="application/json", **bearer(secret)
+    )
+
+
+def test_a_batch_answers_each_account_as_the_single_status_does(client, terms, token, material):
+    accept(client, token, account="old")
+    accept(client, token, account="ahead")
+    accept(client, token, account="ahead", version=2)
+    for at in (None, "2027-01-01T00:00:00+07:00"):
+        params = {"at": at} if at else {}
+        response = batch(client, token, ["old", "ahead", "never"], **params)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        data = response.json()
+        singles = [status_of(client, token, account, **params) for account in ("old", "ahead", "never")]
+        assert data == {"document": "terms-of-service", "at": singles[0]["at"], "statuses": singles}
+    assert [s["must_accept"] for s in data["statuses"]] == [True, False, True]
+
+
+def test_a_batch_costs_the_same_queries_for_one_account_or_a_hundred(client, terms, token):
+    for n in range(5):
+        accept(client, token, account=f"acct-{n}")
+    queries = []
+    for accounts in (["acct-0"], [f"acct-{n}" for n in range(acceptance_api.MAX_BATCH_ACCOUNTS)]):
+        with CaptureQueriesContext(connection) as context:
+            response = batch(client, token, accounts)
+        assert response.status_code == 200
+        assert len(response.json()["statuses"]) == len(accounts)
+        queries.append(len(context))
+    assert queries[0] == queries[1]
+
+
+def test_a_batch_answers_a_repeated_account_once_in_the_order_asked(client, terms, token):
+    accept(client, token, account="b")
+    statuses = batch(client, token, ["b", "a", "b"]).json()["statuses"]
+    assert [(s["account"], s["must_accept"]) for s in statuses] == [("b", False), ("a", True)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"accounts": []},
+        {"accounts": "acct-1"},
+        {"accounts": [f"a{n}" for n in range(101)]},
+        {"accounts": ["ok", "a/b"]},
+        {"accounts": ["ok", 7]},
+        {"accounts": ["ok"], "at": "soon"},
+        {"accounts": ["ok"], "at": 1700000000},
+        {"accounts": ["ok"], "account": "typo"},
+    ],
+)
+def test_a_bad_batch_is_400(client, terms, token, body):
+    response = client.post(BATCH, json.dumps(body), content_type="application/json", **bearer(token))
+    assert_error(response, 400, "invalid_field")
+
+
+def test_a_batch_needs_the_read_scope_and_a_json_body(client, terms):
+    _credential, writer = issue_credential(name="Writer", scopes=[Scope.WRITE])
+    assert_error(batch(client, writer, ["a"]), 403, "insufficient_scope")
+    _credential, reader = issue_credential(name="Reader", scopes=[Scope.READ])
+    assert_error(client.post(BATCH, {"accounts": "a"}, **bearer(reader)), 415, "unsupported_media_type")
+    assert_error(client.get(BATCH, **bearer(reader)), 405, "method_not_allowed")
+    huge = json.dumps({"accounts": ["a" * 128] * 200})
+    assert_error(client.post(BATCH, huge, content_type="application/json", **bearer(reader)), 413, "body_too_large")
+    assert batch(client, reader, ["a"]).status_code == 200
+
+
 # Export ----------------------------------------------------------------------------------------------------------
 
 
@@ -432,6 +536,39 @@ def test_export_refuses_bad_parameters(client, terms, token):
     assert_error(client.get(EXPORT, {"after": "-1"}, **bearer(token)), 400, "invalid_after")
 
 
+# Evidence of one account -----------------------------------------------------------------------------------------
+
+
+def test_export_acceptances_prints_an_accounts_evidence_with_receipts_and_keys(client, terms, token, material, capsys):
+    accept(client, token, account="other")
+    first = accept(client, token)
+    second = accept(client, token, version=2)
+    call_command("export_acceptances", "acct-123")
+    evidence = json.loads(capsys.readouterr().out)
+    assert evidence["document"] == "terms-of-service" and evidence["account"] == "acct-123"
+    assert evidence["records"] == [first, second]
+    assert evidence["records"][0]["version_url"] == "https://terms.sigma.video/vi/terms-of-service/versions/1/"
+    assert evidence["jwks"] == client.get("/.well-known/jwks.json").json()
+    call_command("export_acceptances", "acct-123", "--format", "csv")
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split(",") == acceptance_api.EXPORT_COLUMNS
+    assert [row.split(",")[0] for row in rows] == [str(first["id"]), str(second["id"])]
+    assert rows[1].endswith(second["receipt"])
+
+
+def test_export_acceptances_writes_a_file_and_refuses_bad_input(client, terms, token, tmp_path):
+    accept(client, token)
+    target = tmp_path / "evidence.json"
+    call_command("export_acceptances", "acct-123", "--output", str(target))
+    assert len(json.loads(target.read_text())["records"]) == 1
+    with pytest.raises(CommandError, match="no document has the slug 'nope'"):
+        call_command("export_acceptances", "acct-123", "--document", "nope")
+    with pytest.raises(CommandError, match="an account is 1 to 128"):
+        call_command("export_acceptances", "a/b")
+    with pytest.raises(CommandError, match="No such file or directory"):
+        call_command("export_acceptances", "acct-123", "--output", str(tmp_path / "missing" / "x.json"))
+
+
 # Admin -----------------------------------------------------------------------------------------------------------
 
 
@@ -473,6 +610,38 @@ def test_staff_who_are_not_superusers_cannot_see_credentials(client, terms):
     client.force_login(staff)
     assert client.get("/admin/legal/productcredential/").status_code == 403
     assert client.get("/admin/legal/productcredential/add/").status_code == 403
+
+
+@pytest.mark.parametrize(("action", "content_type"), [("export_json", "application/json"), ("export_csv", "text/csv")])
+def test_staff_who_may_view_acceptances_export_the_selected_records(client, terms, token, action, content_type):
+    first, second = accept(client, token, account="acct-1"), accept(client, token, account="acct-2")
+    staff = User.objects.create_user("legal", password="pw", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_acceptance"))
+    client.force_login(staff)
+    response = client.post(
+        "/admin/legal/acceptance/",
+        {"action": action, "_selected_action": [second["id"]]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+    assert response["Content-Disposition"].startswith("attachment;")
+    body = response.content.decode()
+    assert second["receipt"] in body and first["receipt"] not in body
+    if action == "export_json":
+        assert json.loads(body) == {"records": [second]}
+
+
+def test_an_admin_export_is_bounded(client, terms, token, monkeypatch):
+    from legal import admin_acceptances
+
+    accept(client, token, account="acct-1")
+    accept(client, token, account="acct-2")
+    monkeypatch.setattr(admin_acceptances, "MAX_ADMIN_EXPORT", 1)
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    ids = list(Acceptance.objects.values_list("pk", flat=True))
+    response = client.post("/admin/legal/acceptance/", {"action": "export_json", "_selected_action": ids}, follow=True)
+    assert response["Content-Type"].startswith("text/html")
+    assert "Chỉ chọn tối đa 1 bản ghi để xuất" in response.content.decode()  # the admin speaks Vietnamese
 
 
 def test_staff_search_acceptances_by_account_read_only(client, terms, token):
