@@ -26,10 +26,12 @@ from . import clock
 from .admin_roles import fixed_document_fields, may_delete_draft, notice_period_change
 from .diffing import compare_versions
 from .forms import validate_markdown_limits
-from .models import Document, DocumentVersion, PublicState, language_codes
+from .models import Document, DocumentVersion, PublicState, Subscription, language_codes
+from .notifications import notice_subject, notice_summary
 from .publishing import (
     WITHDRAWAL_REASON_MAX_LENGTH,
     PublishingError,
+    editorial_problem,
     new_draft_from,
     plan_publish,
     publish_version,
@@ -94,6 +96,23 @@ class StateFilter(admin.SimpleListFilter):
         if self.value() in PublicState.values:
             return queryset.filter(state=self.value())
         return queryset
+
+
+class PublishForm(forms.Form):
+    """The publish button's choices: when it takes effect, and the publisher's word on the kind of change."""
+
+    when = forms.ChoiceField(
+        choices=[("date", _("on the draft's effective date")), ("asap", _("as soon as allowed"))],
+        widget=forms.HiddenInput,
+        required=False,  # the draft's own date
+    )
+    editorial_confirmed = forms.BooleanField(
+        label=_(
+            "I confirm that this change is editorial: the words changed, but nothing the Terms mean changed "
+            "(a typo or a formatting fix). It takes effect without the notice period."
+        ),
+        required=False,
+    )
 
 
 class WithdrawForm(forms.Form):
@@ -249,34 +268,66 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             except PublishingError as exc:
                 for problem in exc.problems:
                     messages.error(request, problem)
-                return HttpResponseRedirect(request.path)
+                return HttpResponseRedirect(request.get_full_path())
             messages.success(request, done_message % {"number": version.number})
             return HttpResponseRedirect(self._change_url(version))
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
         page = {**self.admin_site.each_context(request), "opts": self.model._meta, "version": version, "form": form}
-        return TemplateResponse(request, template, {**page, **context(version)})
+        extra = context(version)
+        if form is not None and form.is_bound:
+            extra.pop("form", None)  # a refused POST shows its own errors
+        return TemplateResponse(request, template, {**page, **extra})
 
     def publish_view(self, request, pk):
+        """The confirmation page in the order a publisher checks it, then Publish (POST)."""
+        when = request.POST.get("when") or request.GET.get("when")
+
         def context(version):
-            plan = plan_publish(version)
+            timing = when if when in ("date", "asap") else ("date" if version.effective_at else "asap")
+            # Every problem but the editorial confirmation, which is the form's own checkbox.
+            plan = plan_publish(version, as_soon_as_allowed=timing == "asap", editorial_confirmed=True)
+            editorial = version.change_kind == DocumentVersion.ChangeKind.EDITORIAL
+            counts = Subscription.objects.active_by_language(version.document)
+            emails = [
+                {
+                    "language": code,
+                    "subject": notice_subject(version, code, number=plan.number, effective_at=plan.effective)[1],
+                    "summary": notice_summary(version, code),
+                    "subscribers": counts.get(code, 0),
+                }
+                for code in language_codes()
+            ]
             diffs = []
             if plan.follows is not None and version.is_draft:
                 diffs = [(code, compare_versions(plan.follows, version, code)) for code in language_codes()]
             return {
                 "title": gettext("Publish %(version)s") % {"version": version},
                 "plan": plan,
+                "timing": timing,
                 "current": plan.follows,
                 "diffs": diffs,
+                "emails": emails,
+                "subscribers": sum(counts.values()),
+                "needs_confirmation": editorial and bool(plan.clause_changes),
+                "editorial_evidence": editorial_problem(version, list(plan.clause_changes)) if editorial else None,
+                "only_formatting": not editorial and plan.follows is not None and not plan.clause_changes,
+                "form": PublishForm(initial={"when": timing}),
             }
+
+        def publish(version, *, user, when, editorial_confirmed):
+            return publish_version(
+                version, user=user, as_soon_as_allowed=when == "asap", editorial_confirmed=editorial_confirmed
+            )
 
         return self._confirm_then_change(
             request,
             pk,
-            change=publish_version,
+            change=publish,
             done_message=gettext("Published as version %(number)s."),
             template="admin/legal/documentversion/publish.html",
             context=context,
+            form_class=PublishForm,
         )
 
     def withdraw_view(self, request, pk):

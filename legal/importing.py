@@ -148,7 +148,7 @@ def import_version(paths, *, slug, publish=False, effective=None, summary=None, 
         version.save()
         if publish:
             try:
-                version = publish_version(version, user=user)
+                version = publish_version(version, user=user, editorial_confirmed=editorial)
             except PublishingError as exc:
                 raise ImportProblem("cannot publish: " + " ".join(exc.problems))
     return version

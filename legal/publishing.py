@@ -15,8 +15,10 @@ from django.db.models import Max
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import clock, db_triggers
+from .change_evidence import changed_clauses
 from .merging import has_conflict_markers, merge_texts
 from .models import Document, DocumentVersion, language_codes, normalise_text
 from .notifications import queue_notifications, queue_withdrawal_notices
@@ -41,10 +43,18 @@ class PublishPlan:
     notice_from: datetime | None  # the instant its notice period counts from
     keeps_notice: bool  # a re-issue that keeps the notice its withdrawn version gave
     earliest: datetime | None  # the earliest effective instant the rules allow now
+    effective: datetime | None = None  # when it would take effect: its date, or `earliest` as soon as allowed
+    as_soon_as_allowed: bool = False
+    clause_changes: tuple = ()  # ClauseChange: sections whose words differ from `follows`
+    replaces: DocumentVersion | None = None  # the version in effect just before `effective`
 
     @property
     def supersedes(self):
         return self.follows
+
+    @property
+    def evidence_says_material(self):
+        return bool(self.clause_changes)
 
 
 def _language_name(code):
@@ -170,8 +180,35 @@ def _when(moment):
     return date_format(localtime(moment), "DATETIME_FORMAT")
 
 
-def publish_problems(version, *, at=None):
-    """Every reason the draft `version` cannot be published at `at` (default now)."""
+def editorial_problem(version, clause_changes):
+    """The refusal of an editorial kind that the diff contradicts, or None."""
+    if version.change_kind != DocumentVersion.ChangeKind.EDITORIAL or not clause_changes:
+        return None
+    shown = clause_changes[:5]
+    names = ", ".join(
+        _("“%(section)s” (%(language)s)")
+        % {"section": change.title or _("Introduction"), "language": _language_name(change.language)}
+        for change in shown
+    )
+    if len(clause_changes) > len(shown):
+        names += " …"
+    return ngettext(
+        "The change is marked editorial, but the words of %(count)s section changed: %(sections)s. A change "
+        "to a clause's words is material unless you confirm it is editorial (a typo fixed, nothing meant "
+        "differently). Tick the confirmation, or mark the change as material.",
+        "The change is marked editorial, but the words of %(count)s sections changed: %(sections)s. A change "
+        "to a clause's words is material unless you confirm it is editorial (a typo fixed, nothing meant "
+        "differently). Tick the confirmation, or mark the change as material.",
+        len(clause_changes),
+    ) % {"count": len(clause_changes), "sections": names}
+
+
+def publish_problems(version, *, at=None, effective_at=None, editorial_confirmed=False, clause_changes=None):
+    """Every reason the draft `version` cannot be published at `at` (default now).
+
+    `effective_at` checks another effective instant than the draft's own (as soon as
+    allowed). An editorial change whose clauses' words changed needs `editorial_confirmed`.
+    """
     at = clock.now() if at is None else at
     if not version.is_draft:
         return [_("Only a draft can be published.")]
@@ -196,10 +233,15 @@ def publish_problems(version, *, at=None):
                 _("The summary of changes in %(language)s is missing.") % {"language": _language_name(code)}
             )
     problems.extend(_section_problems(version))
+    if not editorial_confirmed:
+        if clause_changes is None:
+            clause_changes = changed_clauses(latest, version)
+        refusal = editorial_problem(version, clause_changes)
+        if refusal:
+            problems.append(refusal)
+    effective = version.effective_at if effective_at is None else effective_at
     newer = version.published_since_drafted()
-    out_of_order = (
-        version.effective_at is not None and latest is not None and version.effective_at <= latest.effective_at
-    )
+    out_of_order = effective is not None and latest is not None and effective <= latest.effective_at
     # A draft meant to take effect before the newer version gets the order rule's advice instead.
     if newer is not None and not out_of_order:
         problems.append(
@@ -210,13 +252,13 @@ def publish_problems(version, *, at=None):
             )
             % {"origin": version.based_on.number, "latest": newer.number}
         )
-    if version.effective_at is None:
+    if effective is None:
         problems.append(_("The effective date is missing."))
     elif not is_first:
         # The first version of a document records a text already in force, so its
         # effective date may lie in the past; every later one must give notice.
         start = notice_from(version, at)
-        if latest is not None and version.effective_at <= latest.effective_at:
+        if latest is not None and effective <= latest.effective_at:
             problems.append(
                 _(
                     "Version %(number)s is already scheduled to take effect on %(date)s, and versions take effect "
@@ -229,9 +271,9 @@ def publish_problems(version, *, at=None):
                 else _("The effective date must be after that of version %(number)s (%(date)s).")
                 % {"number": latest.number, "date": _when(latest.effective_at)}
             )
-        elif version.effective_at < at:
+        elif effective < at:
             problems.append(_("The effective date is in the past."))
-        elif version.effective_at < at + lead_time():
+        elif effective < at + lead_time():
             lead, date = settings.PUBLISH_LEAD_SECONDS, _when(at + lead_time())
             problems.append(
                 _(
@@ -248,7 +290,7 @@ def publish_problems(version, *, at=None):
             )
         elif version.change_kind == DocumentVersion.ChangeKind.MATERIAL:
             earliest = start + timedelta(days=version.document.notice_period_days)
-            if version.effective_at < earliest:
+            if effective < earliest:
                 problems.append(
                     _(
                         "A material change must take effect at least %(days)s days after it is published, "
@@ -256,25 +298,44 @@ def publish_problems(version, *, at=None):
                     )
                     % {"days": version.document.notice_period_days, "date": _when(earliest)}
                 )
-    if version.effective_at is not None:
-        clash = version.document.versions.published().filter(effective_at=version.effective_at)
+    if effective is not None:
+        clash = version.document.versions.published().filter(effective_at=effective)
         if clash.exists():
             problems.append(_("Another published version already takes effect at exactly this time."))
     return problems
 
 
-def plan_publish(version, *, at=None):
+def plan_publish(version, *, at=None, as_soon_as_allowed=False, editorial_confirmed=False):
+    """What publishing `version` at `at` (default now) would do, for the confirmation page.
+
+    `as_soon_as_allowed` plans the earliest instant the rules allow (`earliest_effective`)
+    instead of the draft's own date: `publish_version` computes it again when it publishes.
+    """
     at = clock.now() if at is None else at
     latest = version.document.versions.latest_published()
     highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
     start = notice_from(version, at)
+    earliest = earliest_effective(version, at=at, latest=latest, start=start)
+    effective = earliest if as_soon_as_allowed else version.effective_at
+    clause_changes = tuple(changed_clauses(latest, version)) if version.is_draft else ()
+    replaces = version.document.versions.in_effect(effective).first() if effective is not None else None
     return PublishPlan(
         number=highest + 1,
         follows=latest,
-        problems=publish_problems(version, at=at),
+        problems=publish_problems(
+            version,
+            at=at,
+            effective_at=effective,
+            editorial_confirmed=editorial_confirmed,
+            clause_changes=list(clause_changes),
+        ),
         notice_from=start,
         keeps_notice=start != at,
-        earliest=earliest_effective(version, at=at, latest=latest, start=start),
+        earliest=earliest,
+        effective=effective,
+        as_soon_as_allowed=as_soon_as_allowed,
+        clause_changes=clause_changes,
+        replaces=replaces,
     )
 
 
@@ -296,16 +357,22 @@ def _lock(version):
     return DocumentVersion.objects.select_related("document").get(pk=version.pk)
 
 
-def publish_version(version, *, user=None, at=None):
+def publish_version(version, *, user=None, at=None, as_soon_as_allowed=False, editorial_confirmed=False):
     """Publish the draft `version`: validate, number, freeze and record, atomically.
 
+    `as_soon_as_allowed` sets its effective instant to the earliest the rules allow at the
+    moment of publishing, inside the document's lock (`earliest_effective`). An editorial
+    change whose clauses' words changed is refused unless `editorial_confirmed`.
     Raises PublishingError with every problem when the version cannot be published.
     Returns the published version (a fresh instance).
     """
     with transaction.atomic(), db_triggers.publishing():
         version = _lock(version)
         at = clock.now() if at is None else at
-        problems = publish_problems(version, at=at)
+        if as_soon_as_allowed:
+            version.effective_at = earliest_effective(version, at=at)
+        clauses = changed_clauses(version.document.versions.latest_published(), version)
+        problems = publish_problems(version, at=at, editorial_confirmed=editorial_confirmed, clause_changes=clauses)
         if problems:
             raise PublishingError(problems)
         highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
@@ -318,6 +385,10 @@ def publish_version(version, *, user=None, at=None):
         version.save()
         queue_notifications(version)  # the outbox commits, or rolls back, with the publish
         message = f"Published as version {version.number}."
+        if as_soon_as_allowed:
+            message += f" Takes effect as soon as allowed: {localtime(version.effective_at).isoformat()}."
+        if clauses and version.change_kind == DocumentVersion.ChangeKind.EDITORIAL:
+            message += f" Confirmed editorial although the words of {len(clauses)} sections changed."
         if version.notice_from != at:
             message += f" Re-issues version {version.reissue_of.number}; keeps its notice from {version.notice_from}."
         _record(version, user, message)

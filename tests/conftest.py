@@ -115,7 +115,7 @@ def make_version(
         setattr(version, f"summary_{code}", f"{summary} ({code})")
     version.save()
     if publish:
-        version = publish_version(version, user=user, at=at)
+        version = publish_version(version, user=user, at=at, editorial_confirmed=editorial)
     return version
 
 
