@@ -18,7 +18,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.html import format_html_join
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +43,8 @@ from .publishing import (
     withdraw_problems,
     withdraw_version,
 )
+from .reviewing import COMMENT_MAX_LENGTH, ReviewError, note_saved, send_back, submit_for_review
+from .reviews import ReviewState, review_of, review_state
 from .templatetags.date_words import date_in_words
 
 PUBLISH_PERMISSION = "legal.publish_documentversion"
@@ -115,6 +120,15 @@ class PublishForm(forms.Form):
     )
 
 
+class SendBackForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What should change"),
+        widget=forms.Textarea(attrs={"rows": 6, "class": "vLargeTextField"}),
+        max_length=COMMENT_MAX_LENGTH,
+        help_text=_("Emailed to the editor who submitted the draft, and kept in the version's history."),
+    )
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for withdrawal"),
@@ -134,12 +148,12 @@ class WithdrawForm(forms.Form):
 
 @admin.register(DocumentVersion)
 class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
-    list_display = ("__str__", "document", "number", "state", "effective", "languages", "published_by")
+    list_display = ("__str__", "document", "number", "state", "review_status", "effective", "languages", "published_by")
     list_filter = ("document", StateFilter)
     search_fields = ("title_vi", "title_en")
-    list_select_related = ("document", "published_by")
+    list_select_related = ("document", "published_by", "review", "review__submitted_by", "review__returned_by")
     fields = ("document", "change_kind", "effective_at", "title", "summary", "body")
-    readonly_info = ("effective", "number", "state", "based_on", "reissue_of", "published_at", "published_by",
+    readonly_info = ("effective", "number", "state", "review_status", "based_on", "reissue_of", "published_at", "published_by",
                      "notice_from", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "created_by", "updated_by",
                      "hashes")  # fmt: skip
     formfield_overrides = {models.TextField: {"widget": MarkdownTextarea}}
@@ -194,6 +208,14 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             obj.created_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+        if change and note_saved(obj, user=request.user):
+            messages.warning(
+                request,
+                gettext(
+                    "The draft changed after it was submitted for review, so it is in progress again. "
+                    "Submit it again when it is ready."
+                ),
+            )
 
     def view_on_site(self, obj):
         """ "View on site": a version's public page (410 with its reason once withdrawn); a draft's preview."""
@@ -206,6 +228,24 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     @admin.display(description=_("status"))
     def state(self, obj):
         return obj.public_state().label
+
+    @admin.display(description=_("review"))
+    def review_status(self, obj):
+        state = review_state(obj)
+        if state is None:
+            return "—"
+        record = review_of(obj)
+        if state == ReviewState.SUBMITTED:
+            return gettext("Submitted for review by %(name)s, %(date)s") % {
+                "name": record.submitted_by or "—",
+                "date": date_format(localtime(record.submitted_at), "DATETIME_FORMAT"),
+            }
+        if state == ReviewState.RETURNED:
+            return gettext("Sent back by %(name)s: %(comment)s") % {
+                "name": record.returned_by or "—",
+                "comment": Truncator(record.comment).chars(200),
+            }
+        return state.label
 
     @admin.display(description=_("takes effect"), ordering="effective_at")
     def effective(self, obj):
@@ -230,6 +270,8 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             path("<int:pk>/new-draft/", wrap(self.new_draft_view), name="legal_documentversion_new_draft"),
             path("<int:pk>/reissue/", wrap(self.reissue_view), name="legal_documentversion_reissue"),
             path("<int:pk>/rebase/", wrap(self.rebase_view), name="legal_documentversion_rebase"),
+            path("<int:pk>/submit/", wrap(self.submit_view), name="legal_documentversion_submit"),
+            path("<int:pk>/send-back/", wrap(self.send_back_view), name="legal_documentversion_send_back"),
             path("<int:pk>/preview/<str:language>/", wrap(self.preview_view), name="legal_documentversion_preview"),
         ] + super().get_urls()
 
@@ -243,10 +285,13 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         return reverse("admin:legal_documentversion_change", args=[version.pk])
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = DocumentVersion.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         extra_context = {
+            "review_state": review_state(version) if version is not None else None,
             **(extra_context or {}),
             "can_publish": request.user.has_perm(PUBLISH_PERMISSION),
             "can_add": self.has_add_permission(request),
+            "can_submit": self.has_change_permission(request),
             "languages": language_codes(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -396,6 +441,70 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         )
         self._report_conflicts(request, conflicts)
         return HttpResponseRedirect(self._change_url(draft))
+
+    def submit_view(self, request, pk):
+        """POST: the editor hands the draft to the publishers, who are emailed."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        draft = self._get(request, pk)
+        if not self.has_change_permission(request, draft):
+            raise PermissionDenied
+        try:
+            delivery = submit_for_review(draft, user=request.user)
+        except ReviewError as exc:
+            for problem in exc.problems:
+                messages.error(request, problem)
+            return HttpResponseRedirect(self._change_url(draft))
+        messages.success(request, gettext("The draft was submitted for review."))
+        self._report_delivery(request, delivery, none=gettext("No publisher has an email address: tell them yourself."))
+        return HttpResponseRedirect(self._change_url(draft))
+
+    def send_back_view(self, request, pk):
+        """GET asks for a comment; POST sends the draft back to its editor, who is emailed the comment."""
+        if not request.user.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied
+        draft = self._get(request, pk)
+        form = SendBackForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                delivery = send_back(draft, user=request.user, comment=form.cleaned_data["comment"])
+            except ReviewError as exc:
+                for problem in exc.problems:
+                    messages.error(request, problem)
+                return HttpResponseRedirect(request.path)
+            messages.success(request, gettext("The draft was sent back to its editor."))
+            self._report_delivery(
+                request, delivery, none=gettext("The editor has no email address: tell them yourself.")
+            )
+            return HttpResponseRedirect(self._change_url(draft))
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        problems = []
+        if review_state(draft) != ReviewState.SUBMITTED:
+            problems.append(gettext("Only a draft submitted for review, unchanged since, can be sent back."))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "version": draft,
+            "form": form,
+            "problems": problems,
+            "title": gettext("Send %(version)s back to its editor") % {"version": draft},
+        }
+        return TemplateResponse(request, "admin/legal/documentversion/send_back.html", context)
+
+    @staticmethod
+    def _report_delivery(request, delivery, *, none):
+        if delivery.sent:
+            names = ", ".join(user.email for user in delivery.sent)
+            messages.info(request, gettext("Emailed to: %(emails)s.") % {"emails": names})
+        if delivery.failed:
+            names = ", ".join(user.email or user.get_username() for user in delivery.failed)
+            messages.warning(
+                request,
+                gettext("The email to %(emails)s could not be sent: tell them yourself.") % {"emails": names},
+            )
+        if not delivery.sent and not delivery.failed:
+            messages.warning(request, none)
 
     @staticmethod
     def _report_conflicts(request, conflicts):

@@ -546,4 +546,5 @@ class DocumentVersion(models.Model):
 # Subscriptions, their outbox and stored redlines live in their own modules; importing them registers them.
 from .acceptances import Acceptance, ProductCredential  # noqa: E402, F401
 from .redlines import StoredRedline  # noqa: E402, F401
+from .reviews import Review, StaffLanguage  # noqa: E402, F401
 from .subscriptions import Notification, Subscription  # noqa: E402, F401

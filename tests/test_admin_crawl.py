@@ -29,6 +29,7 @@ DRAFT_STATES = ("undated", "no_english", "empty_body", "own_draft")
 STATES = (*DRAFT_STATES, "in_effect", "scheduled", "withdrawn")
 VERSION_PAGES = (
     "change", "history", "delete", "preview_vi", "preview_en", "publish", "withdraw", "new_draft", "reissue", "rebase",
+    "submit", "send_back",
 )  # fmt: skip
 
 
@@ -66,15 +67,15 @@ def version_url(version, page):
     base = f"{ADMIN}documentversion/{version.pk}/"
     if page.startswith("preview_"):
         return f"{base}preview/{page[-2:]}/"
-    return base + {"new_draft": "new-draft/"}.get(page, f"{page}/")
+    return base + {"new_draft": "new-draft/", "send_back": "send-back/"}.get(page, f"{page}/")
 
 
 def expected_version_status(role, state, page):
     """What each role may open for a version in each state (GET)."""
     is_draft = state in DRAFT_STATES
-    if page in ("new_draft", "reissue", "rebase"):
-        return 405  # creating or rebasing a draft is a POST
-    if page in ("publish", "withdraw"):
+    if page in ("new_draft", "reissue", "rebase", "submit"):
+        return 405  # creating, rebasing or submitting a draft is a POST
+    if page in ("publish", "withdraw", "send_back"):
         return 403 if role == "editor" else 200
     if page == "delete":
         if not is_draft:
@@ -134,6 +135,8 @@ def chrome_text(html):
     html = re.sub(r"<(textarea|script|style)\b.*?</\1>", " ", html, flags=re.S)
     html = re.sub(r'<div class="readonly">.*?</div>', " ", html, flags=re.S)
     html = re.sub(r'<p class="redline-block.*?</p>', " ", html, flags=re.S)  # the document's text in a redline
+    # The email to English subscribers, as it will be sent, on the publish page.
+    html = re.sub(r'<section class="publish-email" lang="en">.*?</section>', " ", html, flags=re.S)
     html = re.sub(r"<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", html)
 
