@@ -393,13 +393,24 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         )
 
     def new_draft_view(self, request, pk):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """GET asks for confirmation (a stray click makes nothing); POST creates the draft and opens it."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
         if not self.has_add_permission(request):
             raise PermissionDenied
-        draft = new_draft_from(self._get(request, pk), user=request.user)
-        messages.success(request, gettext("A new draft was created from this version. Edit it below."))
-        return HttpResponseRedirect(self._change_url(draft))
+        version = self._get(request, pk)
+        if request.method == "POST":
+            draft = new_draft_from(version, user=request.user)
+            messages.success(request, gettext("A new draft was created from this version. Edit it below."))
+            return HttpResponseRedirect(self._change_url(draft))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "version": version,
+            "drafts": version.document.versions.drafts().count(),
+            "title": gettext("New draft from %(version)s") % {"version": version},
+        }
+        return TemplateResponse(request, "admin/legal/documentversion/new_draft.html", context)
 
     def reissue_view(self, request, pk):
         """POST: a new draft with a withdrawn version's text, rebased on the latest published version."""

@@ -72,12 +72,12 @@ def test_version_list_shows_state_languages_and_filters(publisher, terms, draft)
     assert publisher.get(ADMIN + "?q=khoản").context["cl"].result_count == 2
 
 
-def test_editor_creates_a_draft_from_a_version_in_one_click(editor, terms):
+def test_editor_creates_a_draft_from_a_version_with_one_post(editor, terms):
     response = editor.post(f"{ADMIN}{terms.pk}/new-draft/")
     draft = DocumentVersion.objects.get(status="draft")
     assert response.status_code == 302 and response["Location"] == f"{ADMIN}{draft.pk}/change/"
     assert (draft.body_vi, draft.body_en, draft.title_en) == (terms.body_vi, terms.body_en, terms.title_en)
-    assert editor.get(f"{ADMIN}{terms.pk}/new-draft/").status_code == 405
+    assert editor.put(f"{ADMIN}{terms.pk}/new-draft/").status_code == 405
 
 
 def test_editor_edits_a_draft_in_both_languages(editor, draft):

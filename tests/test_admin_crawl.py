@@ -73,8 +73,10 @@ def version_url(version, page):
 def expected_version_status(role, state, page):
     """What each role may open for a version in each state (GET)."""
     is_draft = state in DRAFT_STATES
-    if page in ("new_draft", "reissue", "rebase", "submit"):
-        return 405  # creating, rebasing or submitting a draft is a POST
+    if page in ("reissue", "rebase", "submit"):
+        return 405  # re-issuing, rebasing or submitting a draft is a POST
+    if page == "new_draft":
+        return 200  # asks for confirmation; the POST creates it
     if page in ("publish", "withdraw", "send_back"):
         return 403 if role == "editor" else 200
     if page == "delete":

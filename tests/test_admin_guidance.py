@@ -1,0 +1,46 @@
+"""Smaller guides in the admin: a new draft is confirmed before it exists, the history has a Vietnamese name."""
+
+import pytest
+
+from legal.models import DocumentVersion
+from legal.publishing import new_draft_from
+from tests.conftest import text_of
+from tests.test_admin import ADMIN, staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(client):
+    client.force_login(staff("editor", "Legal editors"))
+    return client
+
+
+def test_new_draft_asks_for_confirmation_before_it_creates_anything(editor, terms):
+    """The button opens a page that says what the draft will hold; only its POST makes the draft."""
+    page = editor.get(f"{ADMIN}{terms.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'<a href="{ADMIN}{terms.pk}/new-draft/">New draft from this version</a>' in page
+    response = editor.get(f"{ADMIN}{terms.pk}/new-draft/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert not DocumentVersion.objects.drafts().exists()
+    assert (
+        "A new draft copies the title and text of every language of Terms of Service, version 1. It starts as a "
+        "material change, with no effective date and no summary of changes." in text_of(response)
+    )
+    assert '<form method="post">' in response.content.decode()
+    assert editor.post(f"{ADMIN}{terms.pk}/new-draft/").status_code == 302
+    assert DocumentVersion.objects.drafts().count() == 1
+
+
+def test_the_confirmation_points_to_drafts_already_open(editor, terms):
+    """Two editors starting the same change: the page says a draft exists, in the admin's language."""
+    new_draft_from(terms)
+    page = text_of(editor.get(f"{ADMIN}{terms.pk}/new-draft/", HTTP_ACCEPT_LANGUAGE="vi"))
+    assert "Văn bản này đã có 1 bản nháp: có lẽ nên tiếp tục bản đó." in page
+
+
+def test_the_history_is_called_history_in_the_vietnamese_admin(editor, terms):
+    """Django's own Vietnamese label ("BẢN GHI NHỚ", a memo) is replaced by "Lịch sử"."""
+    page = editor.get(f"{ADMIN}{terms.pk}/change/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert f'<a href="{ADMIN}{terms.pk}/history/" class="historylink">Lịch sử</a>' in page
+    assert "BẢN GHI NHỚ" not in page.upper()
