@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
@@ -37,6 +37,8 @@ from .publishing import (
     editorial_problem,
     new_draft_from,
     plan_publish,
+    publish_findings,
+    publish_problems,
     publish_version,
     rebase_draft,
     reissue_draft,
@@ -176,6 +178,54 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_info if obj else ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The form, with what still stops the draft from being published next to the fields it is about.
+
+        The rules of publishing run whenever a draft is opened (so also right after each save)
+        and show as warnings: a draft may be saved incomplete; only publishing refuses.
+        """
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not obj.is_draft:
+            return form
+        if "_findings" not in obj.__dict__:  # the admin asks for the form more than once per page
+            obj.__dict__["_findings"] = {}
+            for field, problem in publish_findings(obj):
+                obj.__dict__["_findings"].setdefault(field, []).append(problem)
+        findings = obj.__dict__["_findings"]
+
+        class DraftForm(form):
+            warnings = findings
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for name, problems in self.warnings.items():
+                    if name in self.fields:
+                        help_text = self.fields[name].help_text
+                        self.fields[name].help_text = format_html(
+                            '{}<ul class="draft-warnings" role="status">{}</ul>',
+                            help_text,
+                            format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
+                        )
+
+        return DraftForm
+
+    def response_change(self, request, obj):
+        if obj.is_draft:
+            count = len(publish_problems(obj))
+            if count:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "Saved. %(count)s thing still stops this draft from being published: see the warnings "
+                        "next to the fields, or the publish page.",
+                        "Saved. %(count)s things still stop this draft from being published: see the warnings "
+                        "next to the fields, or the publish page.",
+                        count,
+                    )
+                    % {"count": count},
+                )
+        return super().response_change(request, obj)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

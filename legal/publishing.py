@@ -76,32 +76,41 @@ def _section_problems(version):
         for _level, anchor, text in reference:
             if anchor not in ids:
                 problems.append(
-                    _("Section “%(section)s” (#%(anchor)s) is missing in %(language)s.")
-                    % {"section": text, "anchor": anchor, "language": _language_name(code)}
+                    (
+                        f"body_{code}",
+                        _("Section “%(section)s” (#%(anchor)s) is missing in %(language)s.")
+                        % {"section": text, "anchor": anchor, "language": _language_name(code)},
+                    )
                 )
         for _level, anchor, text in sections:
             if anchor not in reference_ids:
                 problems.append(
-                    _("%(language)s has an extra section “%(section)s” that %(authoritative)s does not have.")
-                    % {
-                        "section": text,
-                        "language": _language_name(code),
-                        "authoritative": _language_name(authoritative),
-                    }
+                    (
+                        f"body_{code}",
+                        _("%(language)s has an extra section “%(section)s” that %(authoritative)s does not have.")
+                        % {
+                            "section": text,
+                            "language": _language_name(code),
+                            "authoritative": _language_name(authoritative),
+                        },
+                    )
                 )
         for (ref_level, _ref_anchor, _ref_text), (level, _anchor, text) in zip(reference, sections, strict=False):
             if ref_level != level:
                 problems.append(
-                    _(
-                        "Section “%(section)s” is a level %(level)s heading in %(language)s but level %(reference)s in %(authoritative)s."
+                    (
+                        f"body_{code}",
+                        _(
+                            "Section “%(section)s” is a level %(level)s heading in %(language)s but level %(reference)s in %(authoritative)s."
+                        )
+                        % {
+                            "section": text,
+                            "level": level,
+                            "language": _language_name(code),
+                            "reference": ref_level,
+                            "authoritative": _language_name(authoritative),
+                        },
                     )
-                    % {
-                        "section": text,
-                        "level": level,
-                        "language": _language_name(code),
-                        "reference": ref_level,
-                        "authoritative": _language_name(authoritative),
-                    }
                 )
     return problems
 
@@ -203,34 +212,52 @@ def editorial_problem(version, clause_changes):
     ) % {"count": len(clause_changes), "sections": names}
 
 
-def publish_problems(version, *, at=None, effective_at=None, editorial_confirmed=False, clause_changes=None):
-    """Every reason the draft `version` cannot be published at `at` (default now).
+def publish_problems(version, **options):
+    """Every reason the draft `version` cannot be published; the options of `publish_findings`."""
+    return [problem for _field, problem in publish_findings(version, **options)]
 
+
+def publish_findings(version, *, at=None, effective_at=None, editorial_confirmed=False, clause_changes=None):
+    """[(field, problem)]: every reason the draft `version` cannot be published at `at` (default now).
+
+    `field` names the form field the problem is about (`title_vi`, `body_en`, `summary_vi`,
+    `effective_at`, `change_kind`), or None. The admin shows them next to the fields as
+    warnings whenever a draft is opened; publishing refuses while any remains.
     `effective_at` checks another effective instant than the draft's own (as soon as
     allowed). An editorial change whose clauses' words changed needs `editorial_confirmed`.
     """
     at = clock.now() if at is None else at
     if not version.is_draft:
-        return [_("Only a draft can be published.")]
+        return [(None, _("Only a draft can be published."))]
     problems = []
     latest = version.document.versions.latest_published()
     is_first = not version.document.versions.listed().exclude(pk=version.pk).exists()
     for code in language_codes():
         if not getattr(version, f"title_{code}"):
-            problems.append(_("The title in %(language)s is missing.") % {"language": _language_name(code)})
+            problems.append(
+                (f"title_{code}", _("The title in %(language)s is missing.") % {"language": _language_name(code)})
+            )
         if not (getattr(version, f"body_{code}") or "").strip():
-            problems.append(_("The text in %(language)s is missing.") % {"language": _language_name(code)})
+            problems.append(
+                (f"body_{code}", _("The text in %(language)s is missing.") % {"language": _language_name(code)})
+            )
         elif has_conflict_markers(getattr(version, f"body_{code}")):
             problems.append(
-                _(
-                    "The text in %(language)s still holds a merge conflict (lines starting with <<<<<<<, ======= "
-                    "and >>>>>>>). Choose the wording to keep and remove the markers."
+                (
+                    f"body_{code}",
+                    _(
+                        "The text in %(language)s still holds a merge conflict (lines starting with <<<<<<<, ======= "
+                        "and >>>>>>>). Choose the wording to keep and remove the markers."
+                    )
+                    % {"language": _language_name(code)},
                 )
-                % {"language": _language_name(code)}
             )
         if not is_first and not (getattr(version, f"summary_{code}") or "").strip():
             problems.append(
-                _("The summary of changes in %(language)s is missing.") % {"language": _language_name(code)}
+                (
+                    f"summary_{code}",
+                    _("The summary of changes in %(language)s is missing.") % {"language": _language_name(code)},
+                )
             )
     problems.extend(_section_problems(version))
     if not editorial_confirmed:
@@ -238,70 +265,82 @@ def publish_problems(version, *, at=None, effective_at=None, editorial_confirmed
             clause_changes = changed_clauses(latest, version)
         refusal = editorial_problem(version, clause_changes)
         if refusal:
-            problems.append(refusal)
+            problems.append(("change_kind", refusal))
     effective = version.effective_at if effective_at is None else effective_at
     newer = version.published_since_drafted()
     out_of_order = effective is not None and latest is not None and effective <= latest.effective_at
     # A draft meant to take effect before the newer version gets the order rule's advice instead.
     if newer is not None and not out_of_order:
         problems.append(
-            _(
-                "This draft was made from version %(origin)s, but version %(latest)s has been published since: "
-                "publishing it as it is would undo the changes of version %(latest)s. Rebase the draft on "
-                "version %(latest)s first."
+            (
+                None,
+                _(
+                    "This draft was made from version %(origin)s, but version %(latest)s has been published since: "
+                    "publishing it as it is would undo the changes of version %(latest)s. Rebase the draft on "
+                    "version %(latest)s first."
+                )
+                % {"origin": version.based_on.number, "latest": newer.number},
             )
-            % {"origin": version.based_on.number, "latest": newer.number}
         )
     if effective is None:
-        problems.append(_("The effective date is missing."))
+        problems.append(("effective_at", _("The effective date is missing.")))
     elif not is_first:
         # The first version of a document records a text already in force, so its
         # effective date may lie in the past; every later one must give notice.
         start = notice_from(version, at)
         if latest is not None and effective <= latest.effective_at:
             problems.append(
-                _(
-                    "Version %(number)s is already scheduled to take effect on %(date)s, and versions take effect "
-                    "in the order of their numbers, so this one must take effect after it. To put an urgent change "
-                    "into effect sooner, withdraw version %(number)s first, publish this change, then re-issue the "
-                    "withdrawn text as a new draft rebased on it."
+                (
+                    "effective_at",
+                    _(
+                        "Version %(number)s is already scheduled to take effect on %(date)s, and versions take effect "
+                        "in the order of their numbers, so this one must take effect after it. To put an urgent change "
+                        "into effect sooner, withdraw version %(number)s first, publish this change, then re-issue the "
+                        "withdrawn text as a new draft rebased on it."
+                    )
+                    % {"number": latest.number, "date": _when(latest.effective_at)}
+                    if latest.effective_at > at
+                    else _("The effective date must be after that of version %(number)s (%(date)s).")
+                    % {"number": latest.number, "date": _when(latest.effective_at)},
                 )
-                % {"number": latest.number, "date": _when(latest.effective_at)}
-                if latest.effective_at > at
-                else _("The effective date must be after that of version %(number)s (%(date)s).")
-                % {"number": latest.number, "date": _when(latest.effective_at)}
             )
         elif effective < at:
-            problems.append(_("The effective date is in the past."))
+            problems.append(("effective_at", _("The effective date is in the past.")))
         elif effective < at + lead_time():
             lead, date = settings.PUBLISH_LEAD_SECONDS, _when(at + lead_time())
             problems.append(
-                _(
-                    "A version takes effect at the earliest %(minutes)s minutes after it is published, that is on or "
-                    "after %(date)s. Choose a later time."
+                (
+                    "effective_at",
+                    _(
+                        "A version takes effect at the earliest %(minutes)s minutes after it is published, that is on or "
+                        "after %(date)s. Choose a later time."
+                    )
+                    % {"minutes": lead // 60, "date": date}
+                    if lead % 60 == 0
+                    else _(
+                        "A version takes effect at the earliest %(seconds)s seconds after it is published, that is on or "
+                        "after %(date)s. Choose a later time."
+                    )
+                    % {"seconds": lead, "date": date},
                 )
-                % {"minutes": lead // 60, "date": date}
-                if lead % 60 == 0
-                else _(
-                    "A version takes effect at the earliest %(seconds)s seconds after it is published, that is on or "
-                    "after %(date)s. Choose a later time."
-                )
-                % {"seconds": lead, "date": date}
             )
         elif version.change_kind == DocumentVersion.ChangeKind.MATERIAL:
             earliest = start + timedelta(days=version.document.notice_period_days)
             if effective < earliest:
                 problems.append(
-                    _(
-                        "A material change must take effect at least %(days)s days after it is published, "
-                        "that is on or after %(date)s. Choose a later date or mark the change as editorial."
+                    (
+                        "effective_at",
+                        _(
+                            "A material change must take effect at least %(days)s days after it is published, "
+                            "that is on or after %(date)s. Choose a later date or mark the change as editorial."
+                        )
+                        % {"days": version.document.notice_period_days, "date": _when(earliest)},
                     )
-                    % {"days": version.document.notice_period_days, "date": _when(earliest)}
                 )
     if effective is not None:
         clash = version.document.versions.published().filter(effective_at=effective)
         if clash.exists():
-            problems.append(_("Another published version already takes effect at exactly this time."))
+            problems.append(("effective_at", _("Another published version already takes effect at exactly this time.")))
     return problems
 
 
