@@ -208,3 +208,26 @@ def test_the_editor_draws_vietnamese_letters_whole(new_page, site, version_1, tm
     fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": inner["nodeId"]})["fonts"]
     assert sum(font["glyphCount"] for font in fonts) == len(sample), fonts  # one glyph per letter: none decomposed
     assert "DejaVu Sans Mono" not in {font["familyName"] for font in fonts}, fonts
+
+
+def test_the_authoritative_languages_tab_opens_first_in_every_admin_language(new_page, site, version_1):
+    """A document written in English first opens its versions on the English tab, in both admin languages."""
+    from legal.models import Document
+
+    team()
+    document = Document.objects.create(
+        slug="privacy", title_vi="Chính sách riêng tư", title_en="Privacy Policy", authoritative_language="en"
+    )
+    draft = DocumentVersion(document=document, title_vi="Riêng tư", title_en="Privacy", body_en="## 1. Data\n")
+    draft.save()
+    from legal.publishing import new_draft_from
+
+    terms_draft = new_draft_from(version_1)  # the Terms: Vietnamese is authoritative
+    for locale in ("vi-VN", "en-US"):
+        page = new_page(locale=locale)
+        sign_in(page, "editor")
+        for version, shown, hidden in ((draft, "en", "vi"), (terms_draft, "vi", "en")):
+            page.goto(f"{VERSIONS}{version.pk}/change/")
+            expect(page.locator(f"#id_body_{shown}")).to_be_visible()
+            expect(page.locator(f"#id_body_{hidden}")).to_be_hidden()
+        page.close()
