@@ -11,9 +11,9 @@ from modeltranslation.admin import TabbedDjangoJqueryTranslationAdmin
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
@@ -45,8 +45,10 @@ from .publishing import (
     withdraw_problems,
     withdraw_version,
 )
+from .rendering import render_markdown
 from .reviewing import COMMENT_MAX_LENGTH, ReviewError, note_saved, send_back, submit_for_review
 from .reviews import ReviewState, review_of, review_state
+from .side_by_side import aligned_rows, bodies_fingerprint, join_sections
 from .templatetags.date_words import date_in_words
 
 PUBLISH_PERMISSION = "legal.publish_documentversion"
@@ -321,6 +323,12 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             path("<int:pk>/reissue/", wrap(self.reissue_view), name="legal_documentversion_reissue"),
             path("<int:pk>/rebase/", wrap(self.rebase_view), name="legal_documentversion_rebase"),
             path("<int:pk>/submit/", wrap(self.submit_view), name="legal_documentversion_submit"),
+            path("<int:pk>/side-by-side/", wrap(self.side_by_side_view), name="legal_documentversion_side_by_side"),
+            path(
+                "<int:pk>/section-preview/",
+                wrap(self.section_preview_view),
+                name="legal_documentversion_section_preview",
+            ),
             path("<int:pk>/send-back/", wrap(self.send_back_view), name="legal_documentversion_send_back"),
             path("<int:pk>/preview/<str:language>/", wrap(self.preview_view), name="legal_documentversion_preview"),
         ] + super().get_urls()
@@ -552,6 +560,81 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             "title": gettext("Send %(version)s back to its editor") % {"version": draft},
         }
         return TemplateResponse(request, "admin/legal/documentversion/send_back.html", context)
+
+    def _editable_draft(self, request, pk):
+        draft = self._get(request, pk)
+        if not draft.is_draft or not self.has_change_permission(request, draft):
+            raise PermissionDenied
+        return draft
+
+    def side_by_side_view(self, request, pk):
+        """Both languages side by side, one row per section (paired by outline position); POST saves both bodies."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        draft = self._editable_draft(request, pk)
+        authoritative = draft.document.authoritative_language
+        languages = [authoritative] + [code for code in language_codes() if code != authoritative]
+        rows = aligned_rows(draft, languages)
+        errors = {}
+        if request.method == "POST":
+            if request.POST.get("base") != bodies_fingerprint(draft, languages):
+                messages.error(
+                    request,
+                    gettext(
+                        "The text was changed by someone else since you opened this page. Your changes were not saved."
+                    ),
+                )
+                return HttpResponseRedirect(request.path)
+            posted = {code: [request.POST.get(f"{code}-{row.index}", "") for row in rows] for code in languages}
+            for code in languages:
+                body = join_sections(posted[code])
+                try:
+                    validate_markdown_limits(body)
+                except ValidationError as exc:
+                    errors[code] = exc.messages
+                setattr(draft, f"body_{code}", body)
+            if not errors:
+                draft.updated_by = request.user
+                draft.save()
+                self.log_change(request, draft, [{"changed": {"fields": ["body"]}}])
+                if note_saved(draft, user=request.user):
+                    messages.warning(
+                        request,
+                        gettext(
+                            "The draft changed after it was submitted for review, so it is in progress again. "
+                            "Submit it again when it is ready."
+                        ),
+                    )
+                messages.success(request, gettext("Both texts were saved."))
+                target = request.path if "_continue" in request.POST else self._change_url(draft)
+                return HttpResponseRedirect(target)
+            rows = [
+                type(row)(index=row.index, title=row.title, texts={code: posted[code][row.index] for code in languages})
+                for row in rows
+            ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "version": draft,
+            "title": gettext("%(version)s: both languages side by side") % {"version": draft},
+            "languages": languages,
+            "rows": rows,
+            "errors": errors,
+            "base": bodies_fingerprint(DocumentVersion.objects.get(pk=draft.pk), languages),
+        }
+        return TemplateResponse(request, "admin/legal/documentversion/side_by_side.html", context)
+
+    def section_preview_view(self, request, pk):
+        """POST one section's Markdown; answers {"html": ...} rendered and sanitised as the page will show it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._editable_draft(request, pk)
+        text = request.POST.get("text", "")
+        try:
+            validate_markdown_limits(text)  # the renderer's limits, as the form words them
+        except ValidationError as exc:
+            return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+        return JsonResponse({"html": render_markdown(text).html})
 
     @staticmethod
     def _report_delivery(request, delivery, *, none):

@@ -29,7 +29,7 @@ DRAFT_STATES = ("undated", "no_english", "empty_body", "own_draft")
 STATES = (*DRAFT_STATES, "in_effect", "scheduled", "withdrawn")
 VERSION_PAGES = (
     "change", "history", "delete", "preview_vi", "preview_en", "publish", "withdraw", "new_draft", "reissue", "rebase",
-    "submit", "send_back",
+    "submit", "send_back", "side_by_side", "section_preview",
 )  # fmt: skip
 
 
@@ -67,14 +67,17 @@ def version_url(version, page):
     base = f"{ADMIN}documentversion/{version.pk}/"
     if page.startswith("preview_"):
         return f"{base}preview/{page[-2:]}/"
-    return base + {"new_draft": "new-draft/", "send_back": "send-back/"}.get(page, f"{page}/")
+    special = {"new_draft": "new-draft/", "send_back": "send-back/", "side_by_side": "side-by-side/"}
+    return base + special.get(page, f"{page.replace('_', '-')}/")
 
 
 def expected_version_status(role, state, page):
     """What each role may open for a version in each state (GET)."""
     is_draft = state in DRAFT_STATES
-    if page in ("reissue", "rebase", "submit"):
-        return 405  # re-issuing, rebasing or submitting a draft is a POST
+    if page in ("reissue", "rebase", "submit", "section_preview"):
+        return 405  # re-issuing, rebasing, submitting or previewing a section is a POST
+    if page == "side_by_side":
+        return 200 if is_draft else 403  # a published version is never edited
     if page == "new_draft":
         return 200  # asks for confirmation; the POST creates it
     if page in ("publish", "withdraw", "send_back"):

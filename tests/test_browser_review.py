@@ -231,3 +231,31 @@ def test_the_authoritative_languages_tab_opens_first_in_every_admin_language(new
             expect(page.locator(f"#id_body_{shown}")).to_be_visible()
             expect(page.locator(f"#id_body_{hidden}")).to_be_hidden()
         page.close()
+
+
+def test_an_editor_edits_both_languages_side_by_side_with_a_live_preview(new_page, site, version_1, tmp_path):
+    """Rows of sections, Vietnamese beside English; typing in a section shows it rendered; saving keeps both."""
+    from legal.publishing import new_draft_from
+
+    team()
+    draft = new_draft_from(version_1)
+    page = new_page(locale="vi-VN")
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    sign_in(page, "editor")
+    page.goto(f"{VERSIONS}{draft.pk}/change/")
+    page.get_by_role("link", name="Sửa song song hai ngôn ngữ").click()
+    english = page.locator('textarea[name="en-3"]')
+    vietnamese = page.locator('textarea[name="vi-3"]')
+    assert vietnamese.bounding_box()["x"] < english.bounding_box()["x"]  # side by side, Vietnamese first
+    assert abs(vietnamese.bounding_box()["y"] - english.bounding_box()["y"]) < 1  # the same section's row
+    english.fill(english.input_value().replace("the Customer shall create", "the Customer **must** create"))
+    expect(page.locator(".section-preview-body strong")).to_have_text("must")
+    expect(page.locator(".section-preview-body h2")).to_contain_text("2. The Customer's Sigma.video System")
+    page.screenshot(path=tmp_path / "10-side-by-side.png", full_page=False)
+    page.get_by_role("button", name="Lưu và tiếp tục chỉnh sửa").click()
+    expect(page.locator(".messagelist")).to_be_visible()
+    draft.refresh_from_db()
+    assert "the Customer **must** create" in draft.body_en and draft.body_vi == version_1.body_vi
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    print(f"screenshots in {tmp_path}")
