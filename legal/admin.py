@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
@@ -52,6 +52,9 @@ from .side_by_side import aligned_rows, bodies_fingerprint, join_sections
 from .templatetags.date_words import date_in_words
 
 PUBLISH_PERMISSION = "legal.publish_documentversion"
+BACK_IN_PROGRESS = gettext_noop(
+    "The draft changed after it was submitted for review, so it is in progress again. Submit it again when it is ready."
+)
 
 
 class MarkdownTextarea(forms.Textarea):
@@ -261,13 +264,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
         if change and note_saved(obj, user=request.user):
-            messages.warning(
-                request,
-                gettext(
-                    "The draft changed after it was submitted for review, so it is in progress again. "
-                    "Submit it again when it is ready."
-                ),
-            )
+            messages.warning(request, gettext(BACK_IN_PROGRESS))
 
     def view_on_site(self, obj):
         """ "View on site": a version's public page (410 with its reason once withdrawn); a draft's preview."""
@@ -508,6 +505,8 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         messages.success(
             request, gettext("The draft now builds on version %(number)s.") % {"number": draft.based_on.number}
         )
+        if note_saved(draft, user=request.user):
+            messages.warning(request, gettext(BACK_IN_PROGRESS))
         self._report_conflicts(request, conflicts)
         return HttpResponseRedirect(self._change_url(draft))
 
@@ -598,13 +597,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
                 draft.save()
                 self.log_change(request, draft, [{"changed": {"fields": ["body"]}}])
                 if note_saved(draft, user=request.user):
-                    messages.warning(
-                        request,
-                        gettext(
-                            "The draft changed after it was submitted for review, so it is in progress again. "
-                            "Submit it again when it is ready."
-                        ),
-                    )
+                    messages.warning(request, gettext(BACK_IN_PROGRESS))
                 messages.success(request, gettext("Both texts were saved."))
                 target = request.path if "_continue" in request.POST else self._change_url(draft)
                 return HttpResponseRedirect(target)

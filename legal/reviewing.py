@@ -76,12 +76,15 @@ def _name(user):
     return (user.get_full_name() or user.get_username()) if user is not None else _("someone")
 
 
+def _admin_url(name, *args):
+    return absolute_url(reverse(f"admin:legal_documentversion_{name}", args=args))
+
+
 def _links(version):
-    admin_url = lambda name, *args: absolute_url(reverse(f"admin:legal_documentversion_{name}", args=args))  # noqa: E731
     return {
-        "change_url": admin_url("change", version.pk),
-        "publish_url": admin_url("publish", version.pk),
-        "preview_urls": [(code, admin_url("preview", version.pk, code)) for code in language_codes()],
+        "change_url": _admin_url("change", version.pk),
+        "publish_url": _admin_url("publish", version.pk),
+        "preview_urls": [(code, _admin_url("preview", version.pk, code)) for code in language_codes()],
     }
 
 

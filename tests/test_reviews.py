@@ -227,3 +227,14 @@ def test_signing_in_records_the_language_of_a_staff_members_emails(client, db):
     client.logout()
     client.post("/admin/login/?next=/admin/", {"username": "hoa", "password": "pw"}, HTTP_ACCEPT_LANGUAGE="vi")
     assert StaffLanguage.objects.get(user=user).language == "vi"
+
+
+def test_a_rebase_in_the_admin_records_that_the_draft_is_in_progress_again(client, team, draft, terms):
+    """The rebase button changes the text that was reviewed: the history says so and the page warns."""
+    editor, _publishers = team
+    submit_for_review(draft, user=editor)
+    make_version(terms.document, body_vi=terms.body_vi + "\nMới.\n", effective_at=START + timedelta(days=1))
+    client.force_login(editor)
+    response = client.post(f"{ADMIN}{draft.pk}/rebase/", HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "The draft changed after it was submitted for review, so it is in progress again." in text_of(response)
+    assert history(draft)[-1] == "Changed after it was submitted for review: back in progress."
