@@ -125,7 +125,7 @@ print(f"{statistics.median(timings):.2f} {max(timings):.2f}")
 
 
 HOSTILE = r"""
-import json, random, time, django
+import itertools, json, random, time, django
 django.setup()
 from legal.diffing import compare_html
 from legal.importing import BUNDLED_DIR
@@ -137,6 +137,9 @@ every_7th = [f"{w}x" if i % 7 == 0 else w for i, w in enumerate(paragraph)]
 terms = split_front_matter((BUNDLED_DIR / "terms-of-service.vi.md").read_text(encoding="utf-8"))[1]
 random.seed(7)
 edited = " ".join(w if random.random() > 0.2 else w.upper() + "x" for w in terms.split(" "))
+line_a = " ".join(f"{w}{i}" for i, w in zip(range(30_000), itertools.cycle(words)))[:30_000]
+line_b = " ".join(f"{w}q{i}" for i, w in zip(range(30_000), itertools.cycle(words)))[:30_000]
+shuffled = " ".join(random.Random(3).sample(line_a.split(), len(line_a.split())))
 long_body = ("## Điều\n\n" + " ".join(paragraph[:150]) + "\n\n- [liên kết](https://sigma.video) a\n- b\n\n") * 120
 renders = {
     "bundled Terms (vi)": terms,
@@ -155,7 +158,12 @@ renders = {
 }
 redlines = {
     "3,000-word paragraph, every 7th word changed": (" ".join(paragraph), " ".join(every_7th)),
-    "3,000-word paragraph reversed (budget reached)": (" ".join(paragraph), " ".join(reversed(paragraph))),
+    "3,000-word paragraph reversed": (" ".join(paragraph), " ".join(reversed(paragraph))),
+    "two unrelated 30,000-character lines (the limit)": (line_a, line_b),
+    "150,000 characters (the limit): 5 unrelated 30,000-character lines": (
+        "\n\n".join([line_a[:29_000]] * 5), "\n\n".join([line_b[:29_000]] * 5)),
+    "150,000 characters (the limit): 5 lines, words shuffled": (
+        "\n\n".join([line_a[:29_000]] * 5), "\n\n".join([shuffled[:29_000]] * 5)),
     "two unrelated 3,000-word paragraphs": (" ".join(paragraph), " ".join(w[::-1] for w in paragraph)),
     "bundled Terms vs a copy with 20% of words changed": (terms, edited),
     "bundled Terms vs itself": (terms, terms),

@@ -2,19 +2,15 @@
 
 The stored (sanitised) HTML of each version is read back into sections (by anchor) and
 blocks (paragraphs, list items, table cells, ...) of plain text; sections are lined up by
-their anchors, blocks and the words inside changed blocks by Myers' O(ND) algorithm as
-diff-match-patch implements it (the only module that knows that library). The result is
-data; templates build the HTML from it, so it is always well-formed and every piece of
-text is escaped by the template engine.
+their anchors, blocks and the words inside changed blocks by a longest common subsequence
+(RapidFuzz, the only module that calls it), and runs of changed words are grouped by
+diff-match-patch's semantic clean-up. The result is data; templates build the HTML from
+it, so it is always well-formed and every piece of text is escaped by the template engine.
 
-Bounded work, same answer under any load. diff-match-patch's clock deadline is off
-(`Diff_Timeout = 0`): a redline never depends on how busy the server is. What bounds the
-work instead is a count of Myers steps (`REDLINE_STEP_BUDGET`), shared by every alignment
-of one redline. Texts within the renderer's limits (legal.rendering.LIMITS) with edits of
-any realistic size finish far inside it, so their redline is the exact minimal one; only
-an adversarial pair (two unrelated texts of thousands of words) reaches it, and then the
-rest of that alignment is shown as "deleted, inserted" whole. Steps are counted, not
-seconds, so the same two texts always give the same redline. `make bench` measures both.
+Bounded work, same answer under any load. The alignment is exact (the fewest words
+marked) and costs about n × m / 64 machine-word steps for n and m items, whatever the
+texts say: texts within the renderer's limits (legal.rendering.LIMITS) need no deadline,
+and nothing in a redline depends on a clock. `make bench` measures the worst cases.
 """
 
 import re
@@ -23,6 +19,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from diff_match_patch import diff_match_patch
+from rapidfuzz.distance import Indel
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCKS = {"p", "li", "td", "th", "pre", "blockquote"}
@@ -32,10 +29,13 @@ TOKEN = re.compile(r"\w+\s*|[^\w\s]\s*|\s+", re.UNICODE)
 TRAILING_SPACE = re.compile(r"\s*\Z")
 INTRO = ""  # the anchor of the text before the first heading
 # Revision of the redline's output; stored redlines of another revision are not reused.
-ALGORITHM = 2
-# Myers steps (diagonals walked) one redline may take; see the module docstring. A step
-# costs about half a microsecond here; 3,000 words with every 7th changed take ~0.8 M.
-REDLINE_STEP_BUDGET = 1_500_000
+ALGORITHM = 3
+DIFF_DELETE, DIFF_EQUAL, DIFF_INSERT = (
+    diff_match_patch.DIFF_DELETE,
+    diff_match_patch.DIFF_EQUAL,
+    diff_match_patch.DIFF_INSERT,
+)
+_CLEANUP = diff_match_patch()
 # Two sections with this share of words in common are one section renamed.
 RENAME_SIMILARITY = 0.6
 
@@ -160,65 +160,47 @@ class Redline:
         return counts
 
 
-class _StepBudget:
-    """Stands in for diff-match-patch's deadline: counts Myers steps instead of seconds.
+def _align(old, new, *, semantic=False):
+    """[(op, old_items, new_items)] aligning two sequences of hashable items exactly.
 
-    diff_bisect asks `time.time() > deadline` once per edit distance d it explores; Python
-    answers that with `deadline.__lt__(now)`, which charges the 2 × (2d + 1) diagonals that
-    round walks (forward and reverse) and says "past the deadline" once the budget is spent.
+    The alignment is a longest common subsequence (the fewest words or blocks marked), found
+    by RapidFuzz's bit-parallel algorithm: about n × m / 64 machine-word steps whatever the
+    texts, so it needs no deadline and its answer never depends on load. With `semantic`,
+    diff-match-patch's semantic clean-up folds a run of changed words into one deletion
+    followed by one insertion (not for blocks: an unchanged paragraph between two changed
+    ones stays unchanged); for that, each distinct item becomes one character.
     """
+    if old == new:
+        return [("equal", old, new)] if old else []
+    diffs = []
+    for tag, i1, i2, j1, j2 in Indel.opcodes(old, new):
+        if tag == "equal":
+            diffs.append((DIFF_EQUAL, i2 - i1))
+        if tag in ("delete", "replace"):
+            diffs.append((DIFF_DELETE, i2 - i1))
+        if tag in ("insert", "replace"):
+            diffs.append((DIFF_INSERT, j2 - j1))
+    diffs = _deletions_first(diffs)
+    if semantic and len(set(old) | set(new)) <= 0x1FFFD:  # distinct items fit two private planes
+        codes = {}
 
-    def __init__(self, steps=REDLINE_STEP_BUDGET):
-        self.left = steps
-        self.d = 0
+        def encode(items):
+            # Private-use planes: the clean-up's word-boundary scoring sees no letters or spaces.
+            return "".join(chr(0xF0000 + codes.setdefault(item, len(codes))) for item in items)
 
-    def __lt__(self, _now):
-        self.left -= 4 * self.d + 2
-        self.d += 1
-        return self.left < 0
-
-    def __gt__(self, _now):  # `deadline < now`, should a version of the library ask it so
-        return False
-
-
-class _Myers(diff_match_patch):
-    def __init__(self):
-        super().__init__()
-        self.Diff_Timeout = 0  # no clock: the answer must not depend on load
-
-    def diff_bisect(self, text1, text2, deadline):
-        deadline.d = 0  # each middle-snake search starts at edit distance 0
-        return super().diff_bisect(text1, text2, deadline)
-
-
-def _align(old, new, budget, *, semantic=False):
-    """[(op, old_items, new_items)] aligning two sequences of hashable items.
-
-    diff-match-patch diffs strings, so each distinct item becomes one character (its
-    "lines to chars" trick, applied to words and blocks). With `semantic`, its semantic
-    clean-up folds a run of changed words into one deletion followed by one insertion
-    (not for blocks: an unchanged paragraph between two changed ones stays unchanged).
-    """
-    codes = {}
-
-    def encode(items):
-        # Private-use planes: the clean-up's word-boundary scoring sees no letters or spaces.
-        return "".join(chr(0xF0000 + codes.setdefault(item, len(codes))) for item in items)
-
-    if len(set(old) | set(new)) > 0x1FFFD:  # more distinct items than two planes hold
-        return [("equal", old, new)] if old == new else [("delete", old, []), ("insert", [], new)]
-    a, b = encode(old), encode(new)
-    dmp = _Myers()
-    diffs = dmp.diff_main(a, b, False, budget)
-    if semantic:
-        dmp.diff_cleanupSemantic(diffs)
+        a, b = encode(old), encode(new)
+        chars, i, j = [], 0, 0
+        for op, n in diffs:
+            chars.append((op, b[j : j + n] if op == DIFF_INSERT else a[i : i + n]))
+            i, j = i + (n if op != DIFF_INSERT else 0), j + (n if op != DIFF_DELETE else 0)
+        _CLEANUP.diff_cleanupSemantic(chars)
+        diffs = [(op, len(text)) for op, text in chars]
     result, i, j = [], 0, 0
-    for op, chars in diffs:
-        n = len(chars)
-        if op == dmp.DIFF_EQUAL:
+    for op, n in diffs:
+        if op == DIFF_EQUAL:
             result.append(("equal", old[i : i + n], new[j : j + n]))
             i, j = i + n, j + n
-        elif op == dmp.DIFF_DELETE:
+        elif op == DIFF_DELETE:
             result.append(("delete", old[i : i + n], []))
             i += n
         else:
@@ -227,11 +209,27 @@ def _align(old, new, budget, *, semantic=False):
     return result
 
 
-def diff_words(old, new, *, budget=None):
+def _deletions_first(diffs):
+    """Each run of changes as one deletion then one insertion, as diff-match-patch gives it."""
+    merged, deleted, inserted = [], 0, 0
+    for op, n in [*diffs, (DIFF_EQUAL, 0)]:
+        if op == DIFF_DELETE:
+            deleted += n
+        elif op == DIFF_INSERT:
+            inserted += n
+        else:
+            merged += [(o, k) for o, k in ((DIFF_DELETE, deleted), (DIFF_INSERT, inserted)) if k]
+            deleted = inserted = 0
+            if n:
+                merged.append((op, n))
+    return merged
+
+
+def diff_words(old, new):
     """[(op, text)] turning `old` into `new`, word by word; changed runs are grouped."""
     a, b = TOKEN.findall(old), TOKEN.findall(new)
     segments = []
-    for op, olds, news in _align(a, b, budget or _StepBudget(), semantic=True):
+    for op, olds, news in _align(a, b, semantic=True):
         segments.append((op, "".join(news if op == "insert" else olds)))
         if op == "insert" and len(segments) > 1 and segments[-2][0] == "delete":
             # "sẽ " -> "phải ": the space both end with is unchanged text, not part of the edit.
@@ -253,7 +251,7 @@ def _merge(segments):
     return merged
 
 
-def _diff_blocks(old_blocks, new_blocks, budget):
+def _diff_blocks(old_blocks, new_blocks):
     """Blocks lined up by their text; a deletion followed by an insertion pairs up in order."""
     changes, pending = [], []
 
@@ -262,7 +260,7 @@ def _diff_blocks(old_blocks, new_blocks, budget):
         news = [b for op, b in pending if op == "insert"]
         paired = min(len(olds), len(news))
         for old, new in zip(olds[:paired], news[:paired], strict=True):
-            changes.append(BlockChange(new.kind, "changed", diff_words(old.text, new.text, budget=budget)))
+            changes.append(BlockChange(new.kind, "changed", diff_words(old.text, new.text)))
         changes.extend(BlockChange(b.kind, "removed", [("delete", b.text)]) for b in olds[paired:])
         changes.extend(BlockChange(b.kind, "added", [("insert", b.text)]) for b in news[paired:])
         pending.clear()
@@ -270,7 +268,7 @@ def _diff_blocks(old_blocks, new_blocks, budget):
     old_texts = [b.text for b in old_blocks]
     new_texts = [b.text for b in new_blocks]
     i = j = 0
-    for op, olds, news in _align(old_texts, new_texts, budget):
+    for op, olds, news in _align(old_texts, new_texts):
         if op == "equal":
             flush()
             changes.extend(BlockChange(b.kind, "unchanged", [("equal", b.text)]) for b in new_blocks[j : j + len(news)])
@@ -332,7 +330,7 @@ def _pair_renames(pairs):
 
 def compare_html(old_html, new_html):
     """The redline from `old_html` to `new_html` (stored, sanitised version HTML)."""
-    sections, budget = [], _StepBudget()
+    sections = []
     for old, new in _line_up(read_sections(old_html), read_sections(new_html)):
         if old is None:
             blocks = [BlockChange(b.kind, "added", [("insert", b.text)]) for b in new.blocks]
@@ -341,7 +339,7 @@ def compare_html(old_html, new_html):
             blocks = [BlockChange(b.kind, "removed", [("delete", b.text)]) for b in old.blocks]
             sections.append(SectionChange(old.anchor, old.level, "removed", old.title, old.title, blocks))
         else:
-            blocks = _diff_blocks(old.blocks, new.blocks, budget)
+            blocks = _diff_blocks(old.blocks, new.blocks)
             if old.title != new.title:
                 status = "renamed"
             elif any(block.status != "unchanged" for block in blocks):
