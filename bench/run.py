@@ -92,7 +92,7 @@ for i in range(1, count + 1):
             setattr(draft, f"summary_{code}", f"Generated change {i}")
             setattr(draft, f"body_{code}", getattr(v1, f"body_{code}") + f"\nGenerated clause {i}.\n")
         draft.save()
-        previous = publish_version(draft)
+        previous = publish_version(draft, editorial_confirmed=True)
 print(previous.number)
 """
 
@@ -110,7 +110,7 @@ for code in ("vi", "en"):
     setattr(draft, f"summary_{code}", "Published during the load run")
     setattr(draft, f"body_{code}", getattr(latest, f"body_{code}") + "\nPublished under load.\n")
 draft.save()
-print(publish_version(draft).number)
+print(publish_version(draft, editorial_confirmed=True).number)
 """
 
 

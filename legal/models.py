@@ -583,6 +583,7 @@ class DocumentVersion(models.Model):
 from .acceptances import Acceptance, ProductCredential  # noqa: E402, F401
 from .evidence import LogLeaf, RecordPdf, Timestamp, TreeHead  # noqa: E402, F401
 from .redlines import StoredRedline  # noqa: E402, F401
+from .reviews import Review, StaffLanguage  # noqa: E402, F401
 from .section_ledger import SectionConfirmation  # noqa: E402, F401
 from .subscriptions import Notification, Subscription  # noqa: E402, F401
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

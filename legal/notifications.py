@@ -292,6 +292,25 @@ def _reverse_in(language, name, **kwargs):
         return reverse(name, kwargs=kwargs)
 
 
+def notice_summary(version, language):
+    """The summary of changes a subscriber reading `language` is emailed (the authoritative one if missing)."""
+    authoritative = version.document.authoritative_language
+    return getattr(version, f"summary_{language}") or getattr(version, f"summary_{authoritative}") or ""
+
+
+def notice_subject(version, language, *, number=None, effective_at=None):
+    """The subject of the notice in `language`; `number`/`effective_at` for a draft about to be published."""
+    authoritative = version.document.authoritative_language
+    effective_at = version.effective_at if effective_at is None else effective_at
+    with translation.override(language):
+        title = getattr(version, f"title_{language}") or getattr(version, f"title_{authoritative}")
+        return title, _("%(title)s: version %(number)s takes effect on %(date)s") % {
+            "title": title,
+            "number": number or version.number,
+            "date": date_format(localtime(effective_at), "DATE_FORMAT") if effective_at else "—",
+        }
+
+
 def notice_message(notification, *, connection=None):
     """The email about `notification.version` to its subscriber, in the subscriber's language."""
     if notification.kind == Notification.Kind.WITHDRAWN:
@@ -300,20 +319,14 @@ def notice_message(notification, *, connection=None):
     document = version.document
     subscription = notification.subscription
     language = subscription.language
-    authoritative = document.authoritative_language
     previous = version.previous()
+    title, subject = notice_subject(version, language)
     with translation.override(language):
-        title = getattr(version, f"title_{language}") or getattr(version, f"title_{authoritative}")
         when = _format_when(version.effective_at)
-        subject = _("%(title)s: version %(number)s takes effect on %(date)s") % {
-            "title": title,
-            "number": version.number,
-            "date": date_format(localtime(version.effective_at), "DATE_FORMAT"),
-        }
     context = {
         "title": title,
         "version": version,
-        "summary": getattr(version, f"summary_{language}") or getattr(version, f"summary_{authoritative}"),
+        "summary": notice_summary(version, language),
         "effective": when,
         "version_url": absolute_url(_reverse_in(language, "legal:version", slug=document.slug, number=version.number)),
         "previous": previous,
