@@ -8,7 +8,7 @@ characters, past the 150,000-character limit: the text is the largest allowed in
 
 `fill(count, large=...)` gives the document `count` published versions:
 
-- version 1 is the bundled Terms, loaded as `make run` loads it;
+- version 1 is the bundled Terms, loaded as `make run` loads it, a day before it takes effect;
 - versions 2 to `count - large` carry the same text, each with its own summary, number and
   effective date. They are inserted in bulk under `db_triggers.publishing()`, as
   `restore_versions` inserts a backup: each row is what `publish_version` would store for
@@ -92,18 +92,20 @@ def fill(count, *, large):
     from django.utils import timezone
 
     from legal import db_triggers
-    from legal.importing import load_bundled_terms
+    from legal.importing import BUNDLED_EFFECTIVE, load_bundled_terms, parse_datetime
     from legal.models import DocumentVersion
     from legal.publishing import publish_version
 
-    if not 1 <= large < count or large * len(CLAUSE["vi"].format(n=count)) + 100 > MARGIN:
-        raise ValueError(f"large must be between 1 and {count - 1} and its clauses fit in {MARGIN} characters")
-    first = load_bundled_terms()
+    if not 0 <= large < count or large * len(CLAUSE["vi"].format(n=count)) + 100 > MARGIN:
+        raise ValueError(f"large must be below {count} and its clauses must fit in {MARGIN} characters")
     lead = datetime.timedelta(seconds=settings.PUBLISH_LEAD_SECONDS)
-    start = first.effective_at
+    start = parse_datetime(BUNDLED_EFFECTIVE)
     step = (timezone.now() - datetime.timedelta(minutes=5) - start) / count
-    if step <= lead:
-        raise ValueError("the bundled Terms took effect too recently for this many versions")
+    if step <= datetime.timedelta(0):
+        raise ValueError("the bundled Terms take effect too late for versions after them before now")
+    # Version 1 is published before every later version is (a day before it takes effect).
+    with time_machine.travel(start - lead - datetime.timedelta(days=1), tick=False):
+        first = load_bundled_terms()
 
     def at(number):
         return start + step * (number - 1)
@@ -129,8 +131,8 @@ def fill(count, *, large):
                 setattr(draft, f"summary_{code}", CLAUSE[code].format(n=k))
                 setattr(draft, f"body_{code}", large_terms(code, clauses=k))
             draft.save()
-            published = publish_version(draft)
-    return published.number
+            publish_version(draft)
+    return count
 
 
 if __name__ == "__main__":

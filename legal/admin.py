@@ -11,6 +11,7 @@ from modeltranslation.admin import TabbedDjangoJqueryTranslationAdmin
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -96,6 +97,22 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class VersionChangeList(ChangeList):
+    """Sorts and pages the versions by primary key alone, then reads only the rows shown.
+
+    With 10,000 versions, sorting whole rows read every row; on SQLite the dates come after
+    the texts in a row, so that meant reading every text. The ordering's covering index
+    (`version_list_order`) answers the first query; the second reads the page's rows
+    without their texts (`has_language()` asks the hashes).
+    """
+
+    def get_results(self, request):
+        super().get_results(request)
+        pks = list(self.result_list.values_list("pk", flat=True))
+        rows = self.queryset.order_by().without_texts().in_bulk(pks)
+        self.result_list = [rows[pk] for pk in pks if pk in rows]
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for withdrawal"),
@@ -132,6 +149,9 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_public_state(clock.now())
+
+    def get_changelist(self, request, **kwargs):
+        return VersionChangeList
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
