@@ -136,6 +136,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     list_filter = ("document", StateFilter)
     search_fields = ("title_vi", "title_en")
     list_select_related = ("document", "published_by")
+    list_per_page = 50  # as the public history and the API: rendering a row costs more than reading it
     fields = ("document", "change_kind", "effective_at", "title", "summary", "body")
     readonly_info = ("effective", "number", "state", "based_on", "reissue_of", "published_at", "published_by",
                      "notice_from", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "created_by", "updated_by",

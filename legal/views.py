@@ -116,7 +116,9 @@ def _shown_with_neighbours(slug, at, *also):
     wanted = Q(pk__in=of_document.in_effect(at).values("pk")) | Q(pk__in=of_document.scheduled(at).values("pk"))
     for queryset in also:
         wanted |= Q(pk__in=queryset.values("pk"))
-    return _versions_of(slug, at).filter(wanted)
+    # The subqueries name the document already; filtered by it again, SQLite walked all its
+    # versions testing each against them, rather than looking the few rows up by key.
+    return DocumentVersion.objects.select_related("document").filter(wanted).with_public_state(at).with_neighbours()
 
 
 class DocumentView(ReaderPage):
