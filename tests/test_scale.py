@@ -158,9 +158,11 @@ def test_the_reader_reads_entities_attributes_and_void_tags_as_html_does():
     )
 
 
-@pytest.mark.parametrize("path", ["/vi/terms-of-service/", "/vi/terms-of-service/versions/3/"])
+@pytest.mark.parametrize(
+    "path", ["/vi/terms-of-service/", "/vi/terms-of-service/versions/3/", "/vi/terms-of-service/compare/3/4/"]
+)
 def test_reader_pages_look_their_versions_up_by_key(client, path):
-    """The current and version pages read their few rows by key, not by walking the document's versions."""
+    """Current, version and comparison pages read their few rows by key, not by walking the document's versions."""
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's query plan")
     fill(LONG, large=0)
