@@ -13,7 +13,8 @@ characters, past the 150,000-character limit: the text is the largest allowed in
   effective date. They are inserted in bulk under `db_triggers.publishing()`, as
   `restore_versions` inserts a backup: each row is what `publish_version` would store for
   that text (the rendering is the renderer's own, copied from version 1, whose text it is),
-  published the lead time before it takes effect, in number order. `verify_record()` finds
+  published the lead time before it takes effect, in number order, their translation ledger
+  started in step as `restore_versions` starts a backup's. `verify_record()` finds
   nothing to report on such a database (tests/test_scale.py);
 - the last `large` versions carry `large_terms()`, each adding one clause to one section,
   and are published through `publish_version` itself, each at its own instant.
@@ -95,6 +96,7 @@ def fill(count, *, large):
     from legal.importing import BUNDLED_EFFECTIVE, load_bundled_terms, parse_datetime
     from legal.models import DocumentVersion
     from legal.publishing import publish_version
+    from legal.translation_sync import confirm_sections, inherit_ledger, start_in_step
 
     if not 0 <= large < count or large * len(CLAUSE["vi"].format(n=count)) + 100 > MARGIN:
         raise ValueError(f"large must be below {count} and its clauses must fit in {MARGIN} characters")
@@ -122,6 +124,9 @@ def fill(count, *, large):
         rows.append(row)
     with db_triggers.publishing():
         DocumentVersion.objects.bulk_create(rows, batch_size=500)
+        # Their translation ledger starts in step, as restore_versions starts a backup's.
+        start_in_step(rows)
+    previous = DocumentVersion.objects.get(document=first.document, number=count - large)
     for k in range(1, large + 1):
         number = count - large + k
         with time_machine.travel(at(number) - lead, tick=False):
@@ -131,7 +136,10 @@ def fill(count, *, large):
                 setattr(draft, f"summary_{code}", CLAUSE[code].format(n=k))
                 setattr(draft, f"body_{code}", large_terms(code, clauses=k))
             draft.save()
-            publish_version(draft)
+            # As a translator would: the ledger of the version before, every changed section confirmed.
+            inherit_ledger(draft, previous)
+            confirm_sections(draft, only_out_of_step=True)
+            previous = publish_version(draft)
     return count
 
 

@@ -9,6 +9,7 @@ import json
 from modeltranslation.admin import TabbedDjangoJqueryTranslationAdmin
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.views.main import ChangeList
@@ -25,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .admin_roles import fixed_document_fields, may_delete_draft, notice_period_change
-from .diffing import compare_versions
+from .diffing import Redline, compare_versions
 from .forms import validate_markdown_limits
 from .models import Document, DocumentVersion, PublicState, language_codes
 from .publishing import (
@@ -39,7 +40,9 @@ from .publishing import (
     withdraw_problems,
     withdraw_version,
 )
+from .section_ledger import REASON_MAX_LENGTH, SectionConfirmation
 from .templatetags.date_words import date_in_words
+from .translation_sync import LedgerError, SectionState, confirm_sections, section_statuses, translation_languages
 
 PUBLISH_PERMISSION = "legal.publish_documentversion"
 
@@ -128,6 +131,29 @@ class WithdrawForm(forms.Form):
             "make the new draft with “Re-issue as a new draft” once the urgent change is published."
         ),
     )
+
+
+class ConfirmSectionForm(forms.Form):
+    """One section of one translation: confirmed, or not affected by the authoritative change."""
+
+    CONFIRM = "confirm"
+    NOT_AFFECTED = "not_affected"
+
+    language = forms.ChoiceField(choices=settings.LANGUAGES, widget=forms.HiddenInput)
+    anchor = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=[(CONFIRM, CONFIRM), (NOT_AFFECTED, NOT_AFFECTED)], widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why the change does not affect the translation"),
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
+    )
+
+    @property
+    def method(self):
+        if self.cleaned_data["action"] == self.NOT_AFFECTED:
+            return SectionConfirmation.Method.NOT_AFFECTED
+        return SectionConfirmation.Method.CONFIRMED
 
 
 @admin.register(DocumentVersion)
@@ -233,6 +259,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             path("<int:pk>/reissue/", wrap(self.reissue_view), name="legal_documentversion_reissue"),
             path("<int:pk>/rebase/", wrap(self.rebase_view), name="legal_documentversion_rebase"),
             path("<int:pk>/preview/<str:language>/", wrap(self.preview_view), name="legal_documentversion_preview"),
+            path("<int:pk>/translation/", wrap(self.translation_view), name="legal_documentversion_translation"),
         ] + super().get_urls()
 
     def _get(self, request, pk):
@@ -245,11 +272,17 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         return reverse("admin:legal_documentversion_change", args=[version.pk])
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = DocumentVersion.objects.select_related("document").filter(pk=object_id).first()
         extra_context = {
             **(extra_context or {}),
             "can_publish": request.user.has_perm(PUBLISH_PERMISSION),
             "can_add": self.has_add_permission(request),
             "languages": language_codes(),
+            "translation_out_of_step": (
+                sum(not status.in_step for status in section_statuses(version))
+                if version is not None and version.is_draft
+                else 0
+            ),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -366,6 +399,69 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         )
         self._report_conflicts(request, conflicts)
         return HttpResponseRedirect(self._change_url(draft))
+
+    def translation_view(self, request, pk):
+        """Each translated section beside the authoritative one: in step, stale or new.
+
+        A stale section shows the authoritative section's redline since it was last
+        confirmed. On a draft, whoever may change it confirms a section, or records with a
+        reason that the authoritative change does not affect the translation (POST).
+        """
+        version = self._get(request, pk)
+        may_confirm = version.is_draft and self.has_change_permission(request, version)
+        if request.method == "POST":
+            if not may_confirm:
+                raise PermissionDenied
+            form = ConfirmSectionForm(request.POST)
+            if not form.is_valid():
+                for errors in form.errors.values():
+                    for error in errors:
+                        messages.error(request, error)
+                return HttpResponseRedirect(request.path)
+            data = form.cleaned_data
+            try:
+                confirm_sections(
+                    version,
+                    anchors=[data["anchor"]],
+                    languages=[data["language"]],
+                    method=form.method,
+                    reason=data["reason"],
+                    user=request.user,
+                )
+            except LedgerError as exc:
+                for problem in exc.problems:
+                    messages.error(request, problem)
+                return HttpResponseRedirect(request.path)
+            messages.success(request, gettext("The section is recorded as in step with the authoritative text."))
+            return HttpResponseRedirect(request.path)
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        statuses = section_statuses(version)
+        languages = [
+            {
+                "code": code,
+                "has_text": version.has_language(code),
+                "sections": [status for status in statuses if status.language == code],
+            }
+            for code in translation_languages(version)
+        ]
+        for language in languages:
+            for status in language["sections"]:
+                status.change = Redline(sections=[status.redline()]) if not status.in_step else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "version": version,
+            "title": gettext("Translation of %(version)s") % {"version": version},
+            "languages": languages,
+            "authoritative": version.document.authoritative_language,
+            "may_confirm": may_confirm,
+            "out_of_step": sum(not status.in_step for status in statuses),
+            "states": SectionState,
+        }
+        response = TemplateResponse(request, "admin/legal/documentversion/translation.html", context)
+        add_never_cache_headers(response)
+        return response
 
     @staticmethod
     def _report_conflicts(request, conflicts):

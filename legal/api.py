@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import caching, clock
 from .models import DocumentVersion, in_effect_among, language_codes, scheduled_among
+from .translation_sync import section_texts
 
 # A client may reuse an answer this long, or less when a scheduled version takes effect sooner.
 MAX_AGE = 60
@@ -71,8 +72,11 @@ def _absolute(language, name, **kwargs):
         return settings.SITE_URL + reverse(name, kwargs=kwargs)
 
 
-def version_json(version, history_urls):
+def version_json(version, history_urls, api_url=None):
     """One version; `history_urls` maps each language to the document's history URL.
+
+    With `api_url` (the document's API address), `sections` is the address of the version's
+    section-by-section translation record.
 
     `version` carries the `state`, `previous_number` and `next_number` annotations of
     `with_public_state()` and `with_neighbours()`.
@@ -98,6 +102,8 @@ def version_json(version, history_urls):
             for code in language_codes()
         },
     }
+    if api_url is not None:
+        data["sections"] = f"{api_url}versions/{version.number}/sections/"
     if version.is_withdrawn:
         data.update(withdrawn_at=_iso(version.withdrawn_at), reason=version.withdrawal_reason)
     return data
@@ -197,12 +203,13 @@ class DocumentAPIView(View):
             return error_response(request, *problem)
         document = rows[0].document
         urls = history_urls(document)
+        api_url = settings.SITE_URL + reverse("api-document", kwargs={"slug": document.slug})
         if at is not None:
             version = in_effect_among(published, at)
             data = {
                 "document": document_json(document),
                 "at": _iso(at),
-                "version": version and version_json(version, urls),
+                "version": version and version_json(version, urls, api_url),
             }
             if day is not None:
                 by_pk = {v.pk: v for v in published}
@@ -212,7 +219,7 @@ class DocumentAPIView(View):
                         "number": stretch.version.number,
                         "from": _iso(stretch.start),
                         "until": _iso(stretch.end),
-                        "version": version_json(by_pk[stretch.version.pk], urls),
+                        "version": version_json(by_pk[stretch.version.pk], urls, api_url),
                     }
                     for stretch in DocumentVersion.objects.filter(document=document).day_stretches(day)
                 ]
@@ -223,9 +230,9 @@ class DocumentAPIView(View):
                 return error_response(request, 404, "no_such_page", f"There is no page {page} of versions.")
             data = {
                 "document": document_json(document),
-                "current": current and version_json(current, urls),
-                "scheduled": scheduled and version_json(scheduled, urls),
-                "versions": [version_json(version, urls) for version in shown[:PAGE_SIZE]],
+                "current": current and version_json(current, urls, api_url),
+                "scheduled": scheduled and version_json(scheduled, urls, api_url),
+                "versions": [version_json(version, urls, api_url) for version in shown[:PAGE_SIZE]],
                 "versions_page": page,
                 "versions_next_page": (
                     f"{settings.SITE_URL}{request.path}?page={page + 1}" if len(shown) > PAGE_SIZE else None
@@ -256,3 +263,51 @@ class DocumentAPIView(View):
         response = error_response(request, 405, "method_not_allowed", f"Use one of {ALLOWED_METHODS}.")
         response["Allow"] = ALLOWED_METHODS
         return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class VersionSectionsAPIView(View):
+    """`GET /api/documents/<slug>/versions/<n>/sections/`: one version's text, section by section.
+
+    For each language and section: the anchor, the heading and the SHA-256 of the section's
+    text (legal.section_ledger.SectionText); for each translated section also the SHA-256
+    of the authoritative section it was last confirmed against, when and how. A published
+    version never changes, so neither does this answer.
+    """
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request, slug, number):
+        version = (
+            DocumentVersion.objects.listed()
+            .filter(document__slug=slug, number=number)
+            .select_related("document")
+            .prefetch_related("section_confirmations")
+            .first()
+        )
+        if version is None:
+            return error_response(request, 404, "not_found", f"{slug!r} has no published version {number}.")
+        authoritative = version.document.authoritative_language
+        rows = {(row.language, row.anchor): row for row in version.section_confirmations.all()}
+        languages = {}
+        for code in language_codes():
+            sections = []
+            for section in section_texts(version, code):
+                item = {"anchor": section.anchor, "title": section.title, "sha256": section.sha256}
+                if code != authoritative:
+                    row = rows.get((code, section.anchor))
+                    item["confirmed_against"] = row.authoritative_sha256 if row else None
+                    item["confirmed_at"] = _iso(row.confirmed_at) if row else None
+                    item["confirmed_how"] = row.method if row else None
+                sections.append(item)
+            languages[code] = {"sha256": getattr(version, f"body_sha256_{code}"), "sections": sections}
+        data = {
+            "document": version.document.slug,
+            "version": version.number,
+            "authoritative_language": authoritative,
+            "languages": languages,
+        }
+        return json_response(request, data)
+
+    options = DocumentAPIView.options
+    http_method_not_allowed = DocumentAPIView.http_method_not_allowed

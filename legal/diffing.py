@@ -354,26 +354,28 @@ def _pair_renames(pairs):
     return result
 
 
+def compare_section(old, new):
+    """The SectionChange from section `old` to section `new`; either may be None (added, removed)."""
+    if old is None:
+        blocks = [BlockChange(b.kind, "added", [("insert", b.text)]) for b in new.blocks]
+        return SectionChange(new.anchor, new.level, "added", new.title, "", blocks)
+    if new is None:
+        blocks = [BlockChange(b.kind, "removed", [("delete", b.text)]) for b in old.blocks]
+        return SectionChange(old.anchor, old.level, "removed", old.title, old.title, blocks)
+    blocks = _diff_blocks(old.blocks, new.blocks)
+    if old.title != new.title:
+        status = "renamed"
+    elif any(block.status != "unchanged" for block in blocks):
+        status = "changed"
+    else:
+        status = "unchanged"
+    return SectionChange(new.anchor, new.level, status, new.title, old.title, blocks)
+
+
 def compare_html(old_html, new_html):
     """The redline from `old_html` to `new_html` (stored, sanitised version HTML)."""
-    sections = []
-    for old, new in _line_up(read_sections(old_html), read_sections(new_html)):
-        if old is None:
-            blocks = [BlockChange(b.kind, "added", [("insert", b.text)]) for b in new.blocks]
-            sections.append(SectionChange(new.anchor, new.level, "added", new.title, "", blocks))
-        elif new is None:
-            blocks = [BlockChange(b.kind, "removed", [("delete", b.text)]) for b in old.blocks]
-            sections.append(SectionChange(old.anchor, old.level, "removed", old.title, old.title, blocks))
-        else:
-            blocks = _diff_blocks(old.blocks, new.blocks)
-            if old.title != new.title:
-                status = "renamed"
-            elif any(block.status != "unchanged" for block in blocks):
-                status = "changed"
-            else:
-                status = "unchanged"
-            sections.append(SectionChange(new.anchor, new.level, status, new.title, old.title, blocks))
-    return Redline(sections=sections)
+    pairs = _line_up(read_sections(old_html), read_sections(new_html))
+    return Redline(sections=[compare_section(old, new) for old, new in pairs])
 
 
 def compare_versions(old, new, language):

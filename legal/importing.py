@@ -16,6 +16,8 @@ from django.utils.text import slugify
 from .models import Document, DocumentVersion, language_codes
 from .publishing import PublishingError, publish_version
 from .rendering import FrontMatterError, RenderLimitError, render_markdown, split_front_matter
+from .section_ledger import SectionConfirmation
+from .translation_sync import LedgerError, confirm_sections, inherit_ledger
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "content"
 BUNDLED_SLUG = "terms-of-service"
@@ -103,8 +105,26 @@ def read_source(path):
     )
 
 
-def import_version(paths, *, slug, publish=False, effective=None, summary=None, editorial=False, user=None):
-    """Create a draft (and publish it with `publish`) from `paths`; returns the version."""
+def import_version(
+    paths,
+    *,
+    slug,
+    publish=False,
+    effective=None,
+    summary=None,
+    editorial=False,
+    user=None,
+    confirm_anchors=(),
+    confirm_all=False,
+):
+    """Create a draft (and publish it with `publish`) from `paths`; returns the version.
+
+    The draft inherits the translation ledger of the latest published version, so only the
+    sections whose authoritative text changed need confirming: `confirm_anchors` confirms
+    the named sections of every translation, `confirm_all` every section not in step, each
+    recorded as confirmed by the command (and, with a staff `user`, in the version's admin
+    history under that account).
+    """
     if slug != slugify(slug) or not slug:
         raise ImportProblem(f"{slug!r} is not a valid document slug (lowercase letters, digits and hyphens)")
     if "\x00" in (summary or ""):
@@ -146,6 +166,16 @@ def import_version(paths, *, slug, publish=False, effective=None, summary=None, 
             setattr(version, f"summary_{source.language}", source.summary or (summary or "").strip())
             setattr(version, f"body_{source.language}", source.body)
         version.save()
+        inherit_ledger(version, document.versions.latest_published())
+        try:
+            if confirm_anchors:
+                confirm_sections(
+                    version, anchors=list(confirm_anchors), method=SectionConfirmation.Method.COMMAND, user=user
+                )
+            if confirm_all:
+                confirm_sections(version, method=SectionConfirmation.Method.COMMAND, only_out_of_step=True, user=user)
+        except LedgerError as exc:
+            raise ImportProblem("cannot confirm the translation: " + " ".join(exc.problems))
         if publish:
             try:
                 version = publish_version(version, user=user)
@@ -159,4 +189,5 @@ def load_bundled_terms():
     if Document.objects.filter(slug=BUNDLED_SLUG).exists():
         return None
     paths = [BUNDLED_DIR / f"{BUNDLED_SLUG}.{code}.md" for code in language_codes()]
-    return import_version(paths, slug=BUNDLED_SLUG, publish=True, effective=BUNDLED_EFFECTIVE)
+    # The bundled English text is the translation of exactly the bundled Vietnamese text.
+    return import_version(paths, slug=BUNDLED_SLUG, publish=True, effective=BUNDLED_EFFECTIVE, confirm_all=True)

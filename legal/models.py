@@ -578,7 +578,8 @@ class DocumentVersion(models.Model):
             raise ProtectedVersionError(_("Published and withdrawn versions cannot be changed."))
 
 
-# Subscriptions, their outbox and stored redlines live in their own modules; importing them registers them.
+# Subscriptions, their outbox, stored redlines and the section ledger live in their own modules; importing them registers them.
 from .acceptances import Acceptance, ProductCredential  # noqa: E402, F401
 from .redlines import StoredRedline  # noqa: E402, F401
+from .section_ledger import SectionConfirmation  # noqa: E402, F401
 from .subscriptions import Notification, Subscription  # noqa: E402, F401

@@ -21,6 +21,7 @@ from .merging import has_conflict_markers, merge_texts
 from .models import Document, DocumentVersion, language_codes, normalise_text
 from .notifications import queue_notifications, queue_withdrawal_notices
 from .signals import versions_changed
+from .translation_sync import inherit_ledger, prune_ledger, translation_problems
 
 
 class PublishingError(Exception):
@@ -196,6 +197,7 @@ def publish_problems(version, *, at=None):
                 _("The summary of changes in %(language)s is missing.") % {"language": _language_name(code)}
             )
     problems.extend(_section_problems(version))
+    problems.extend(translation_problems(version))
     newer = version.published_since_drafted()
     out_of_order = (
         version.effective_at is not None and latest is not None and version.effective_at <= latest.effective_at
@@ -309,6 +311,7 @@ def publish_version(version, *, user=None, at=None):
         if problems:
             raise PublishingError(problems)
         highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
+        prune_ledger(version)  # the ledger is frozen with the version: only its own sections
         version.notice_from = notice_from(version, at)
         version.number = highest + 1
         version.status = DocumentVersion.Status.PUBLISHED
@@ -384,6 +387,7 @@ def _new_draft(document, *, user, change_kind=DocumentVersion.ChangeKind.MATERIA
     return draft
 
 
+@transaction.atomic
 def new_draft_from(version, *, user=None):
     """A new draft carrying every language of `version` (title and body; summary left empty).
 
@@ -395,9 +399,11 @@ def new_draft_from(version, *, user=None):
         setattr(draft, f"title_{code}", getattr(version, f"title_{code}"))
         setattr(draft, f"body_{code}", getattr(version, f"body_{code}"))
     draft.save()
+    inherit_ledger(draft, version)
     return draft
 
 
+@transaction.atomic
 def reissue_draft(withdrawn, *, user=None):
     """A new draft re-issuing the withdrawn version's text, rebased on the latest published version.
 
@@ -419,9 +425,11 @@ def reissue_draft(withdrawn, *, user=None):
     for code in language_codes():
         setattr(draft, f"summary_{code}", getattr(withdrawn, f"summary_{code}"))
     draft.save()
+    inherit_ledger(draft, withdrawn, onto)
     return draft, sum(result.conflicts for result in merged.values())
 
 
+@transaction.atomic
 def rebase_draft(draft, *, user=None):
     """Merge into `draft` the changes of the versions published since it was made.
 
@@ -438,4 +446,5 @@ def rebase_draft(draft, *, user=None):
     draft.based_on = onto
     draft.updated_by = user if user is not None and user.pk else draft.updated_by
     draft.save()
+    inherit_ledger(draft, onto)
     return sum(result.conflicts for result in merged.values())

@@ -17,6 +17,7 @@ from django.views.generic.base import TemplateResponseMixin
 from . import caching, clock
 from .models import Document, DocumentVersion, in_effect_among, scheduled_among
 from .redlines import redline_for
+from .translation_sync import section_statuses
 
 
 @require_safe
@@ -84,7 +85,14 @@ def version_text_context(version):
     """What a page shows of one version's text in the active language (also the admin preview)."""
     language = get_language()
     shown, title, body_html, sections = version.text_for(language)
+    # Publishing refuses a translated section that is not in step with the authoritative text,
+    # and the ledger began with every published version in step: only a draft (the admin's
+    # preview) can have unchecked sections, and only a draft costs the look-up.
+    unchecked = []
+    if version.is_draft and shown != version.document.authoritative_language:
+        unchecked = [status for status in section_statuses(version, languages=[shown]) if not status.in_step]
     return {
+        "unchecked_sections": unchecked,
         "version": version,
         "shown_language": shown,
         "is_fallback": shown != language,

@@ -18,6 +18,11 @@ urlpatterns = [
 urlpatterns += i18n_patterns(path("", include("legal.urls")), prefix_default_language=True)
 urlpatterns += [
     path("api/documents/<slug:slug>/", api.DocumentAPIView.as_view(), name="api-document"),
+    path(
+        "api/documents/<slug:slug>/versions/<version:number>/sections/",
+        api.VersionSectionsAPIView.as_view(),
+        name="api-version-sections",
+    ),
     # For Sigma.video's products, with a bearer token (legal/acceptance_api.py).
     path(
         "api/documents/<slug:slug>/acceptances/", acceptance_api.RecordAcceptanceView.as_view(), name="api-acceptances"

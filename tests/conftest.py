@@ -16,6 +16,7 @@ from django.core.cache import cache
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion
 from legal.publishing import publish_version
+from legal.translation_sync import confirm_sections, inherit_ledger
 
 SITE_TZ = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -101,8 +102,14 @@ def make_version(
     publish=True,
     user=None,
     at=None,
+    confirm_translations=True,
 ):
-    """A version of `document` derived from its latest one, published through publish_version."""
+    """A version of `document` derived from its latest one, published through publish_version.
+
+    It inherits the latest one's translation ledger; unless `confirm_translations` is False,
+    every translated section not in step is confirmed against the authoritative text first,
+    as the translator would before publishing.
+    """
     base = document.versions.listed().order_by("-number").first()
     version = DocumentVersion(
         document=document,
@@ -114,6 +121,9 @@ def make_version(
         setattr(version, f"body_{code}", body if body is not None else getattr(base, f"body_{code}"))
         setattr(version, f"summary_{code}", f"{summary} ({code})")
     version.save()
+    inherit_ledger(version, base)
+    if confirm_translations:
+        confirm_sections(version, user=user, only_out_of_step=True, at=at)
     if publish:
         version = publish_version(version, user=user, at=at)
     return version

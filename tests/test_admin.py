@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, User
 
 from legal.models import DocumentVersion
 from legal.publishing import new_draft_from
+from legal.translation_sync import confirm_sections
 from tests.conftest import START, make_version, site_time, text_of
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,7 @@ def draft(terms):
     draft.body_vi = terms.body_vi.replace("Khách hàng sẽ tạo tài khoản", "Khách hàng phải tạo tài khoản")
     draft.body_en = terms.body_en.replace("the Customer shall create", "the Customer must create")
     draft.save()
+    confirm_sections(draft)  # the English was updated with the Vietnamese
     return draft
 
 

@@ -29,6 +29,7 @@ DRAFT_STATES = ("undated", "no_english", "empty_body", "own_draft")
 STATES = (*DRAFT_STATES, "in_effect", "scheduled", "withdrawn")
 VERSION_PAGES = (
     "change", "history", "delete", "preview_vi", "preview_en", "publish", "withdraw", "new_draft", "reissue", "rebase",
+    "translation",
 )  # fmt: skip
 
 
@@ -82,7 +83,7 @@ def expected_version_status(role, state, page):
         if role == "editor":
             return 200 if state == "own_draft" else 403
         return 200
-    return 200  # change (read-only when published), history, previews
+    return 200  # change (read-only when published), history, previews, the translation ledger
 
 
 def other_pages(site):
@@ -134,6 +135,7 @@ def chrome_text(html):
     html = re.sub(r"<(textarea|script|style)\b.*?</\1>", " ", html, flags=re.S)
     html = re.sub(r'<div class="readonly">.*?</div>', " ", html, flags=re.S)
     html = re.sub(r'<p class="redline-block.*?</p>', " ", html, flags=re.S)  # the document's text in a redline
+    html = re.sub(r'<p class="document-text.*?</p>', " ", html, flags=re.S)  # beside it in the translation ledger
     html = re.sub(r"<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", html)
 

@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 
 from legal.models import Document, DocumentVersion
 from legal.publishing import new_draft_from, publish_version, withdraw_version
+from legal.translation_sync import confirm_sections
 from tests.conftest import make_version, site_time
 from tests.test_admin import ADMIN, staff
 
@@ -86,6 +87,7 @@ def test_a_withdrawn_version_fixes_the_document_too(client, terms, unpublished):
         setattr(version, f"title_{code}", getattr(unpublished, f"title_{code}"))
         setattr(version, f"body_{code}", "## 1. A\n\nText.\n")
     version.save()
+    confirm_sections(version)
     withdraw_version(publish_version(version, user=None), user=None, reason="Mistake.")
     login(client, "publisher")
     assert editable(client, unpublished) == set()

@@ -362,3 +362,58 @@ def test_an_editor_edits_a_draft_in_the_vietnamese_admin(new_page, site, version
     assert draft.effective_at == site_time(2027, 1, 6, 0, 0)
     page.screenshot(path=tmp_path / "admin-change-vi-saved.png", full_page=True)
     print(f"screenshots in {tmp_path}")
+
+
+def test_a_new_user_changes_a_clause_confirms_the_translation_and_publishes(new_page, site, version_1):
+    """Refused naming the English section; the Vietnamese redline beside it; edit the English, confirm, publish."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import User
+
+    from legal.models import DocumentVersion
+    from legal.publishing import new_draft_from
+    from tests.conftest import START
+
+    User.objects.create_superuser("publisher", password="a-long-publisher-password")
+    draft = new_draft_from(version_1)
+    draft.body_vi = draft.body_vi.replace("sẽ tạo tài khoản", "phải tạo tài khoản")
+    draft.summary_vi, draft.summary_en = "Điều 2", "Clause 2"
+    draft.effective_at = START + timedelta(days=31)
+    draft.save()
+    admin = f"/admin/legal/documentversion/{draft.pk}"
+    section = "2-he-thong-sigmavideo-cua-khach-hang"
+    page = new_page(locale="en-US")
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.goto("/admin/login/")
+    page.fill("#id_username", "publisher")
+    page.fill("#id_password", "a-long-publisher-password")
+    page.click("input[type=submit]")
+    page.goto(f"{admin}/publish/")
+    expect(page.locator(".publish-problems")).to_contain_text("English translation of section “2. Hệ thống")
+    expect(page.locator(".publish-problems")).to_contain_text(f"(#{section})")
+    page.get_by_role("link", name="Check the translation section by section").click()
+    ledger = page.locator(f"#ledger-en-{section}")
+    expect(ledger.locator(".ledger-source del")).to_contain_text("sẽ")
+    expect(ledger.locator(".ledger-source ins")).to_contain_text("phải")
+    expect(ledger.locator(".ledger-translation")).to_contain_text("the Customer shall create")
+    expect(ledger.locator(".ledger-state")).to_have_text("Stale")
+    # Update the English in the editor's English tab.
+    page.goto(f"{admin}/change/")
+    panel = page.locator(".ui-tabs-panel", has=page.locator("#id_body_en"))
+    page.locator(f'.ui-tabs-nav a[href="#{panel.get_attribute("id")}"]').click()
+    english = page.locator("#id_body_en")
+    english.fill(english.input_value().replace("shall create an account", "must create an account"))
+    page.click("input[name=_continue]")
+    page.get_by_role("link", name="Translation: 1 section to confirm").click()
+    expect(ledger.locator(".ledger-translation")).to_contain_text("must create an account")
+    ledger.get_by_role("button", name="Confirmed against the Vietnamese").click()
+    expect(page.locator(f"#ledger-en-{section} .ledger-state")).to_have_text("In step")
+    expect(page.locator(".ledger-summary")).to_have_text(
+        "Every translated section is in step with the authoritative text."
+    )
+    page.goto(f"{admin}/publish/")
+    page.locator("input[type=submit][value=Publish]").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published as version 2.")
+    assert DocumentVersion.objects.get(pk=draft.pk).number == 2
+    assert not [p for p in problems if "Content Security Policy" in p], problems

@@ -69,7 +69,9 @@ def test_import_creates_document_and_draft(tmp_path):
 def test_import_publishes_with_effective_date(tmp_path):
     vi = write(tmp_path, "p.vi.md", "# Quyền riêng tư\n\n## Phạm vi\n")
     en = write(tmp_path, "p.en.md", "# Privacy\n\n## Scope\n")
-    output = run(vi, en, "--document", "privacy", "--publish", "--effective", "2026-12-01T00:00+07:00")
+    output = run(
+        vi, en, "--document", "privacy", "--publish", "--effective", "2026-12-01T00:00+07:00", "--confirm-translations"
+    )
     version = DocumentVersion.objects.get()
     assert output.strip() == "Published privacy version 1."
     assert version.effective_at == site_time(2026, 12, 1, 0, 0)

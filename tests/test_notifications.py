@@ -15,6 +15,7 @@ from legal import notifications
 from legal.notifications import retry_delay, send_due_notifications
 from legal.publishing import PublishingError, publish_version, withdraw_version
 from legal.subscriptions import Notification, Subscription
+from legal.translation_sync import confirm_sections
 from tests.conftest import START, make_version, site_time
 from tests.smtp import CollectingHandler, SilentHandler, closed_port, smtp_server
 
@@ -220,6 +221,7 @@ def test_the_first_version_has_no_comparison_link(terms, mailoutbox):
     draft = DocumentVersion(document=document, effective_at=DECEMBER, title_vi="Chính sách", title_en="Privacy Policy",
                             body_vi="Nội dung.", body_en="Text.")  # fmt: skip
     draft.save()
+    confirm_sections(draft)
     publish_version(draft)
     send_due_notifications()
     [message] = mailoutbox

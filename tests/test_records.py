@@ -112,6 +112,7 @@ def test_database_refuses_delete_of_published_rows(terms):
 def test_drafts_stay_free_in_the_database(terms):
     draft = make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0), publish=False)
     execute("UPDATE legal_documentversion SET body_vi = 'new text', body_html_vi = '' WHERE id = %s", [draft.pk])
+    execute("DELETE FROM legal_sectionconfirmation WHERE version_id = %s", [draft.pk])  # its translation ledger
     execute("DELETE FROM legal_documentversion WHERE id = %s", [draft.pk])
     assert not DocumentVersion.objects.filter(pk=draft.pk).exists()
 
@@ -449,3 +450,32 @@ def test_backup_and_restore_into_an_empty_database_round_trips(terms, tmp_path):
     before = json.loads(backup.read_text())
     after = json.loads((tmp_path / "again.json").read_text())
     assert [row for row in before if row["model"] == "legal.documentversion"] == after
+    # A backup from before the translation ledger starts in step, each section confirmed at publication.
+    ledger = json.loads(manage("dumpdata", "legal.sectionconfirmation").stdout)
+    assert {(row["fields"]["method"], row["fields"]["version"]) for row in ledger} == {
+        ("initial", pk) for pk in DocumentVersion.objects.listed().values_list("pk", flat=True)
+    }
+
+
+def test_a_backup_with_the_translation_ledger_restores_it_as_it_was(terms, tmp_path):
+    make_version(terms.document, body_vi=terms.body_vi + "\nThêm.\n", effective_at=site_time(2026, 12, 2, 0, 0))
+    backup = tmp_path / "backup.json"
+    with translation.override(settings.LANGUAGE_CODE):
+        call_command(
+            "dumpdata", "legal.document", "legal.documentversion", "legal.sectionconfirmation", output=str(backup)
+        )
+    fresh = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    assert run_django(["manage.py", "migrate", "-v0"], **fresh).returncode == 0
+    restored = run_django(["manage.py", "restore_versions", str(backup)], **fresh)
+    assert restored.returncode == 0, restored.stderr[-2000:]
+    ledger = json.loads(run_django(["manage.py", "dumpdata", "legal.sectionconfirmation"], **fresh).stdout)
+    assert ledger == [row for row in json.loads(backup.read_text()) if row["model"] == "legal.sectionconfirmation"]
+    assert {row["fields"]["method"] for row in ledger} == {"command", "confirmed"}  # load_terms, make_version
+
+
+def test_verify_versions_names_a_translated_section_the_ledger_does_not_confirm(terms, scheduled):
+    execute("DELETE FROM legal_sectionconfirmation WHERE version_id = %s AND anchor = ''", [scheduled.pk])
+    assert verify() == (
+        "1 problems in 2 versions",
+        ["terms-of-service v2 en #: translation new, not confirmed against this version's authoritative section"],
+    )

@@ -25,6 +25,7 @@ from legal.publishing import (
     withdraw_version,
 )
 from legal.subscriptions import Notification, Subscription
+from legal.translation_sync import confirm_sections
 from tests.conftest import START, site_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
@@ -44,6 +45,7 @@ def draft_from(version, *, vi, en, effective_at, kind, summary):
     draft.effective_at, draft.change_kind = effective_at, kind
     draft.summary_vi, draft.summary_en = f"{summary} (vi)", f"{summary} (en)"
     draft.save()
+    confirm_sections(draft)  # the English replacement translates the Vietnamese one
     return draft
 
 
@@ -293,6 +295,7 @@ def switch_at_23_08(terms):
     draft.effective_at, draft.change_kind = SWITCH, DocumentVersion.ChangeKind.EDITORIAL
     draft.summary_vi = draft.summary_en = "New address"
     draft.save()
+    confirm_sections(draft)
     return publish_version(draft)
 
 

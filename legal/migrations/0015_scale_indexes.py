@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     """Covering indexes for long histories: the admin's list order and the API's Last-Modified."""
 
-    dependencies = [("legal", "0009_acceptance_records")]
+    dependencies = [("legal", "0010_translation_ledger")]
 
     operations = [
         migrations.AddIndex(

@@ -10,6 +10,7 @@ from django.db import DatabaseError, transaction
 
 from legal import db_triggers
 from legal.models import Document, DocumentVersion
+from legal.translation_sync import start_in_step
 from legal.verification import verify_record
 
 logger = logging.getLogger("legal.records")
@@ -17,7 +18,8 @@ logger = logging.getLogger("legal.records")
 
 class Command(BaseCommand):
     help = (
-        "Load a dumpdata backup of legal.document and legal.documentversion (and the users it names) "
+        "Load a dumpdata backup of legal.document, legal.documentversion and legal.sectionconfirmation "
+        "(and the users it names) "
         "into a database that holds no document yet, then verify it. Nothing is written on any error."
     )
 
@@ -41,6 +43,12 @@ class Command(BaseCommand):
             with transaction.atomic():
                 with db_triggers.publishing():
                     call_command("loaddata", str(path), verbosity=0)
+                    # A backup from before the translation ledger starts in step, as migration 0010_translation_ledger did.
+                    start_in_step(
+                        DocumentVersion.objects.listed()
+                        .filter(section_confirmations__isnull=True)
+                        .select_related("document")
+                    )
                 report = verify_record()
                 if not report.versions:
                     raise CommandError(f"{path} holds no published or withdrawn version")
