@@ -76,6 +76,7 @@ from django.conf import settings
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion
 from legal.publishing import publish_version
+from legal.translation_sync import confirm_sections, inherit_ledger
 
 count = int(sys.argv[1])
 v1 = load_bundled_terms()
@@ -92,6 +93,8 @@ for i in range(1, count + 1):
             setattr(draft, f"summary_{code}", f"Generated change {i}")
             setattr(draft, f"body_{code}", getattr(v1, f"body_{code}") + f"\nGenerated clause {i}.\n")
         draft.save()
+        inherit_ledger(draft, previous)  # the translator confirms the sections that changed
+        confirm_sections(draft, only_out_of_step=True)
         previous = publish_version(draft)
 print(previous.number)
 """
@@ -101,6 +104,7 @@ import datetime, django
 django.setup()
 from legal.models import Document, DocumentVersion
 from legal.publishing import publish_version
+from legal.translation_sync import confirm_sections, inherit_ledger
 document = Document.objects.get(slug="terms-of-service")
 latest = document.versions.published().order_by("-number").first()
 draft = DocumentVersion(document=document, change_kind="editorial",
@@ -110,6 +114,8 @@ for code in ("vi", "en"):
     setattr(draft, f"summary_{code}", "Published during the load run")
     setattr(draft, f"body_{code}", getattr(latest, f"body_{code}") + "\nPublished under load.\n")
 draft.save()
+inherit_ledger(draft, latest)
+confirm_sections(draft, only_out_of_step=True)
 print(publish_version(draft).number)
 """
 
