@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
@@ -140,6 +141,22 @@ class SendBackForm(forms.Form):
     )
 
 
+class VersionChangeList(ChangeList):
+    """Sorts and pages the versions by primary key alone, then reads only the rows shown.
+
+    With 10,000 versions, sorting whole rows read every row; on SQLite the dates come after
+    the texts in a row, so that meant reading every text. The ordering's covering index
+    (`version_list_order`) answers the first query; the second reads the page's rows
+    without their texts (`has_language()` asks the hashes).
+    """
+
+    def get_results(self, request):
+        super().get_results(request)
+        pks = list(self.result_list.values_list("pk", flat=True))
+        rows = self.queryset.order_by().without_texts().in_bulk(pks)
+        self.result_list = [rows[pk] for pk in pks if pk in rows]
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for withdrawal"),
@@ -186,6 +203,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
     list_filter = ("document", StateFilter)
     search_fields = ("title_vi", "title_en")
     list_select_related = ("document", "published_by", "review", "review__submitted_by", "review__returned_by")
+    list_per_page = 50  # as the public history and the API: rendering a row costs more than reading it
     fields = ("document", "change_kind", "effective_at", "title", "summary", "body")
     readonly_info = ("effective", "number", "state", "review_status", "based_on", "reissue_of", "published_at", "published_by",
                      "notice_from", "withdrawn_at", "withdrawn_by", "withdrawal_reason", "created_by", "updated_by",
@@ -199,6 +217,9 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_public_state(clock.now())
+
+    def get_changelist(self, request, **kwargs):
+        return VersionChangeList
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
