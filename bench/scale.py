@@ -92,7 +92,7 @@ def fill(count, *, large):
     from django.db.models.base import ModelState
     from django.utils import timezone
 
-    from legal import db_triggers
+    from legal import db_triggers, transparency
     from legal.importing import BUNDLED_EFFECTIVE, load_bundled_terms, parse_datetime
     from legal.models import DocumentVersion
     from legal.publishing import publish_version
@@ -126,6 +126,7 @@ def fill(count, *, large):
         DocumentVersion.objects.bulk_create(rows, batch_size=500)
         # Their translation ledger starts in step, as restore_versions starts a backup's.
         start_in_step(rows)
+    transparency.backfill()  # and their log entries are appended, as restore_versions does
     previous = DocumentVersion.objects.get(document=first.document, number=count - large)
     for k in range(1, large + 1):
         number = count - large + k
