@@ -14,13 +14,20 @@ a bounded Python load on loopback while Redis is killed for some seconds (a vers
 published meanwhile), restarted with its old entries, then hung (SIGSTOP) for as long;
 it prints the requests and the non-2xx answers (target 0) and checks the switch.
 
+With `--scale`, the same pages again on a second database (bench/scale.py): the Terms at
+the renderer's size limit (200 sections) and 10,000 versions, each page's ratio to a static
+file of its own size set against the small case's ratio (target: at least 0.9 of it); cold
+answers in-process (no page cache) of both databases, the comparison of the two largest
+versions and the admin's version list under 200 ms; a load run on the large site with the
+workers' memory.
+
 `--acceptances-only` measures the acceptance API instead (issue 17): a table of `--records`
 acceptances of `--accounts` accounts (SQLite, or a throw-away PostgreSQL database given by
 `--postgres`), then recording (a new account each request), one account's status, a batch
 status and the JWKS, each `--rounds` times against a static file of the size of a status
 answer measured in the same round; medians are printed.
 
-Usage: python bench/run.py [--versions 1000] [--duration 10] [--load-duration 60] [--redis-outage 5] [--hostile-only] [--redis-only]
+Usage: python bench/run.py [--versions 1000] [--duration 10] [--load-duration 60] [--redis-outage 5] [--hostile-only] [--redis-only] [--scale]
        python bench/run.py --acceptances-only [--postgres URL] [--records 1000000] [--accounts 100000] [--rounds 2]
 """
 
@@ -76,6 +83,7 @@ from django.conf import settings
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion
 from legal.publishing import publish_version
+from legal.translation_sync import confirm_sections, inherit_ledger
 
 count = int(sys.argv[1])
 v1 = load_bundled_terms()
@@ -92,7 +100,9 @@ for i in range(1, count + 1):
             setattr(draft, f"summary_{code}", f"Generated change {i}")
             setattr(draft, f"body_{code}", getattr(v1, f"body_{code}") + f"\nGenerated clause {i}.\n")
         draft.save()
-        previous = publish_version(draft)
+        inherit_ledger(draft, previous)  # the translator confirms the sections that changed
+        confirm_sections(draft, only_out_of_step=True)
+        previous = publish_version(draft, editorial_confirmed=True)
 print(previous.number)
 """
 
@@ -101,6 +111,7 @@ import datetime, django
 django.setup()
 from legal.models import Document, DocumentVersion
 from legal.publishing import publish_version
+from legal.translation_sync import confirm_sections, inherit_ledger
 document = Document.objects.get(slug="terms-of-service")
 latest = document.versions.published().order_by("-number").first()
 draft = DocumentVersion(document=document, change_kind="editorial",
@@ -110,7 +121,9 @@ for code in ("vi", "en"):
     setattr(draft, f"summary_{code}", "Published during the load run")
     setattr(draft, f"body_{code}", getattr(latest, f"body_{code}") + "\nPublished under load.\n")
 draft.save()
-print(publish_version(draft).number)
+inherit_ledger(draft, latest)
+confirm_sections(draft, only_out_of_step=True)
+print(publish_version(draft, editorial_confirmed=True).number)
 """
 
 
@@ -220,6 +233,55 @@ for _ in range(7):
     times.append((time.perf_counter() - start) * 1000)
 print(encoded.split("$")[0], statistics.median(times), max(times))
 """
+
+
+COLD = r"""
+import json, statistics, sys, time, django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.db.models.functions import Length
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from legal.models import DocumentVersion
+from legal.redlines import StoredRedline
+
+latest = DocumentVersion.objects.latest_published().number
+largest = DocumentVersion.objects.published().annotate(size=Length("body_vi")).order_by("-size", "-number")
+a, b = sorted(largest.values_list("number", flat=True)[:2])
+User = get_user_model()
+admin = User.objects.filter(username="bench-admin").first() or User.objects.create_superuser("bench-admin", "", None)
+client = Client()
+client.force_login(admin)
+paths = [
+    ("current page (vi)", "/vi/terms-of-service/"),
+    ("version page", f"/vi/terms-of-service/versions/{latest - 1}/"),
+    ("history page 1", "/vi/terms-of-service/versions/"),
+    ("API", "/api/documents/terms-of-service/"),
+    (f"comparison of the two largest ({a}, {b}), nothing stored", f"/vi/terms-of-service/compare/{a}/{b}/"),
+    ("admin version list", "/admin/legal/documentversion/"),
+]
+result = []
+for label, path in paths:
+    timings = []
+    for _ in range(int(sys.argv[1])):
+        cache.clear()  # no page cache: every answer is computed
+        StoredRedline.objects.filter(old__number=a, new__number=b).delete()
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(path)
+            timings.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            sys.exit(f"{path} answered {response.status_code}")
+    result.append([label, statistics.median(timings), max(timings), len(queries), len(response.content)])
+print(json.dumps({"versions": DocumentVersion.objects.listed().count(), "pages": result}))
+"""
+
+
+def cold_answers(env, repeat=5):
+    """Each page computed in-process with the page cache cleared: (median, slowest) ms and queries."""
+    return json.loads(run_python(COLD, env, str(repeat)))
 
 
 def login_cost(env):
@@ -701,6 +763,172 @@ def acceptance_run(env, workdir, args):
     return any(r["non_2xx"] or r["errors"] for label in rounds for r in rounds[label])
 
 
+class measured_site:
+    """gunicorn on `port` with a static file (`baseline`) of the size of its current page."""
+
+    def __init__(self, env, port, baseline):
+        self.env, self.port, self.baseline = env, port, baseline
+
+    def __enter__(self):
+        with Server(self.env, self.port):
+            page = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/vi/terms-of-service/").read()
+        path = ROOT / "staticfiles" / "bench" / self.baseline
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * len(page))
+        # Started again, so WhiteNoise, which indexes files at start-up, serves the baseline.
+        self.server = Server(self.env, self.port).__enter__()
+        return self.server
+
+    def __exit__(self, *exc):
+        self.server.__exit__(*exc)
+
+
+def measure_pages(base, targets, args):
+    results = []
+    for label, path in targets:
+        try:
+            urllib.request.urlopen(base + path)  # warm the cache, check it answers
+        except urllib.error.HTTPError as exc:
+            sys.exit(f"bench: {path} answered {exc.code}")
+        results.append((label, path, wrk(base + path, connections=args.connections, duration=args.duration)))
+    return results
+
+
+def load_run(server, env, args):
+    """64 connections on the current page for --load-duration, a version published half-way."""
+    base = f"http://127.0.0.1:{server.port}"
+    print(f"bench: load run, 64 connections for {args.load_duration}s with a publish half-way ...", flush=True)
+    sampler = MemorySampler(server)
+    sampler.start()
+    published = {}
+
+    def publish_later():
+        time.sleep(args.load_duration / 2)
+        published["number"] = int(run_python(PUBLISH, env))
+
+    publisher = threading.Thread(target=publish_later)
+    publisher.start()
+    load = wrk(base + "/vi/terms-of-service/", connections=64, duration=args.load_duration)
+    publisher.join()
+    sampler.stop()
+    time.sleep(max(0.0, 11 - args.load_duration / 2))  # the version takes effect 10 s after its publish
+    page = urllib.request.urlopen(base + "/vi/terms-of-service/").read().decode()
+    switched = f"Phiên bản {published['number']}" in page
+    samples = [kib for _t, kib in sampler.samples]
+    quarter = max(1, len(samples) // 4)
+    memory = {
+        "peak_mib": max(samples) / 1024,
+        "first_quarter_mib": statistics.median(samples[:quarter]) / 1024,
+        # After the switch (half-way plus 10 s): a step there is the new page, not growth.
+        "third_quarter_mib": statistics.median(samples[2 * quarter : 3 * quarter] or samples) / 1024,
+        "last_quarter_mib": statistics.median(samples[-quarter:]) / 1024,
+    }
+    return load, memory, published.get("number"), switched
+
+
+def print_pages(results, header="× baseline"):
+    base_rps = results[0][2]["rps"]
+    print(f"| page | requests/s | p50 ms | p99 ms | {header} | non-2xx |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, _path, r in results:
+        print(
+            f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / base_rps:.2f} | {r['non_2xx']} |"
+        )
+
+
+def print_load(load, memory, number, switched, duration):
+    print(
+        f"Load run: {load['requests']} requests in {duration}s at 64 connections "
+        f"({load['rps']:.0f}/s, p99 {load['p99']:.2f} ms), non-2xx {load['non_2xx']}, socket errors {load['errors']} {load['error_kinds'] or ''}; "
+        f"version {number} published half-way {'and in effect at the end' if switched else 'NOT SEEN'}."
+    )
+    print(
+        f"Worker memory (all workers): peak {memory['peak_mib']:.1f} MiB; "
+        f"median {memory['first_quarter_mib']:.1f} MiB in the first quarter, {memory['third_quarter_mib']:.1f} MiB "
+        f"in the third (after the switch), {memory['last_quarter_mib']:.1f} MiB in the last."
+    )
+
+
+SCALE_TARGET_MS = 200  # a cold comparison of the two largest versions, the admin's version list
+SCALE_RATIO = 0.9  # each page's ratio to its static file, against the small case's ratio
+
+
+def scale_run(env, workdir, args, small_results):
+    """The pages, cold answers and a load run on the large database; True when a target is missed."""
+    print(
+        f"bench: scale database, {args.scale_versions} versions, the last {args.scale_large} at the size limit ...",
+        flush=True,
+    )
+    started = time.monotonic()
+    scale_env = {**env, "DATABASE_URL": f"sqlite:///{workdir / 'scale.sqlite3'}"}
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=scale_env, check=True)
+    latest = int(
+        subprocess.run(
+            [PYTHON, "bench/scale.py", str(args.scale_versions), str(args.scale_large)],
+            cwd=ROOT, env=scale_env, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    )  # fmt: skip
+    print(f"bench: filled in {time.monotonic() - started:.0f}s", flush=True)
+    cold = {"small": cold_answers(env), "scale": cold_answers(scale_env)}
+    targets = [
+        ("static file, same size (baseline)", "/static/bench/baseline-scale.html"),
+        ("current page (vi)", "/vi/terms-of-service/"),
+        ("current page (en)", "/en/terms-of-service/"),
+        ("old version page", f"/vi/terms-of-service/versions/{latest - 1}/"),
+        ("history", "/vi/terms-of-service/versions/"),
+        ("comparison", f"/en/terms-of-service/compare/{latest - 1}/{latest}/"),
+        ("API", "/api/documents/terms-of-service/"),
+    ]
+    port = free_port()
+    with measured_site(scale_env, port, "baseline-scale.html") as server:
+        page_size = len(urllib.request.urlopen(f"http://127.0.0.1:{port}/vi/terms-of-service/").read())
+        results = measure_pages(f"http://127.0.0.1:{port}", targets, args)
+        load = load_run(server, scale_env, args)
+
+    print()
+    print(
+        f"Scale case: {cold['scale']['versions']:,} versions; the last {args.scale_large} carry the Terms at the "
+        f"size limit, {args.scale_large and page_size:,}-byte current page (vi). Each page against a static file of its own size:"
+    )
+    print()
+    print_pages(results)
+    print()
+    print(f"Scale ratio against the small case (target: at least {SCALE_RATIO}):")
+    print()
+    print("| page | small × static | scale × static | scale / small |")
+    print("|---|---:|---:|---:|")
+    missed = False
+    small_base, scale_base = small_results[0][2]["rps"], results[0][2]["rps"]
+    for (label, _p, small), (_l, _q, large) in zip(small_results[1:], results[1:], strict=True):
+        small_ratio, scale_ratio = small["rps"] / small_base, large["rps"] / scale_base
+        kept = scale_ratio / small_ratio
+        if label != "comparison":
+            missed |= kept < SCALE_RATIO
+        print(f"| {label} | {small_ratio:.2f} | {scale_ratio:.2f} | {kept:.2f} |")
+    print()
+    print(
+        f"Cold answers, in-process, page cache cleared (median and slowest of 5; target {SCALE_TARGET_MS} ms where marked):"
+    )
+    print()
+    print("| answer | small ms | scale ms | scale queries | scale bytes |")
+    print("|---|---:|---:|---:|---:|")
+    for small, large in zip(cold["small"]["pages"], cold["scale"]["pages"], strict=True):
+        label = large[0]
+        marked = label.startswith(("comparison", "admin"))
+        if marked:
+            missed |= large[1] > SCALE_TARGET_MS
+        print(
+            f"| {label}{' (target)' if marked else ''} | {small[1]:.0f} ({small[2]:.0f}) | "
+            f"{large[1]:.0f} ({large[2]:.0f}) | {large[3]} | {large[4]:,} |"
+        )
+    print()
+    print_load(*load, args.load_duration)
+    load_result, _memory, _number, switched = load
+    return missed or bool(load_result["non_2xx"] or load_result["errors"] or not switched), {
+        "pages": results, "cold": cold, "load": load,
+    }  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=1000)
@@ -723,6 +951,9 @@ def main():
     parser.add_argument(
         "--postgres", metavar="URL", help="a PostgreSQL database to drop, create and use (its name must say bench)"
     )
+    parser.add_argument("--scale", action="store_true", help="also the scale case: 10,000 versions at the size limit")
+    parser.add_argument("--scale-versions", type=int, default=10_000)
+    parser.add_argument("--scale-large", type=int, default=10, help="versions at the size limit (the newest)")
     args = parser.parse_args()
     # Turn SIGTERM into an exit, so the servers started below are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -750,14 +981,6 @@ def main():
         sys.exit(1 if failed else 0)
     diff_median, diff_max = map(float, run_python(DIFF, env).split())
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with Server(env, port) as server:
-        page = urllib.request.urlopen(f"{base}/vi/terms-of-service/").read()
-        baseline = ROOT / "staticfiles" / "bench" / "baseline.html"
-        baseline.parent.mkdir(parents=True, exist_ok=True)
-        baseline.write_bytes(b"x" * len(page))
-    # Restart so WhiteNoise, which indexes files at start-up, serves the baseline.
     targets = [
         ("static file, same size (baseline)", "/static/bench/baseline.html"),
         ("current page (vi)", "/vi/terms-of-service/"),
@@ -767,91 +990,45 @@ def main():
         ("comparison", f"/en/terms-of-service/compare/{latest - 1}/{latest}/"),
         ("API", "/api/documents/terms-of-service/"),
     ]
-    results, proxied = [], []
-    with Server(env, port) as server:
-        for label, path in targets:
-            try:
-                urllib.request.urlopen(base + path)  # warm the cache, check it answers
-            except urllib.error.HTTPError as exc:
-                sys.exit(f"bench: {path} answered {exc.code}")
-            results.append((label, path, wrk(base + path, connections=args.connections, duration=args.duration)))
+    port = free_port()
+    proxied = []
+    with measured_site(env, port, "baseline.html") as server:
+        results = measure_pages(f"http://127.0.0.1:{port}", targets, args)
         if args.proxy == "nginx":
             with NginxFront(workdir, upstream=f"127.0.0.1:{port}") as front:
                 for label, path in targets:
                     urllib.request.urlopen(front.base + path)  # fill nginx's cache
                     measured = wrk(front.base + path, connections=args.connections, duration=args.duration)
                     proxied.append((f"nginx: {label}", path, measured))
+        load, memory, published, switched = load_run(server, env, args)
 
-        print(f"bench: load run, 64 connections for {args.load_duration}s with a publish half-way ...", flush=True)
-        sampler = MemorySampler(server)
-        sampler.start()
-        published = {}
-
-        def publish_later():
-            time.sleep(args.load_duration / 2)
-            published["number"] = int(run_python(PUBLISH, env))
-
-        publisher = threading.Thread(target=publish_later)
-        publisher.start()
-        load = wrk(base + "/vi/terms-of-service/", connections=64, duration=args.load_duration)
-        publisher.join()
-        sampler.stop()
-        switched = (
-            f"Phiên bản {published['number']}" in urllib.request.urlopen(base + "/vi/terms-of-service/").read().decode()
-        )
-
-    samples = [kib for _t, kib in sampler.samples]
-    quarter = max(1, len(samples) // 4)
-    memory = {
-        "peak_mib": max(samples) / 1024,
-        "first_quarter_mib": statistics.median(samples[:quarter]) / 1024,
-        "last_quarter_mib": statistics.median(samples[-quarter:]) / 1024,
-    }
-    base_rps = results[0][2]["rps"]
     print()
     print(
         f"{os.cpu_count()} cores; {args.connections} connections, {args.duration}s per page; {args.versions} generated versions"
     )
     print()
-    print("| page | requests/s | p50 ms | p99 ms | × baseline | non-2xx |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, _path, r in results:
-        print(
-            f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / base_rps:.2f} | {r['non_2xx']} |"
-        )
+    print_pages(results)
     if proxied:
         print()
         print("Through nginx (deploy/nginx.conf), against a static file of the same size from the same nginx:")
         print()
-        print("| page | requests/s | p50 ms | p99 ms | × nginx static | non-2xx |")
-        print("|---|---:|---:|---:|---:|---:|")
-        nginx_rps = proxied[0][2]["rps"]
-        for label, _path, r in proxied:
-            print(
-                f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / nginx_rps:.2f} | {r['non_2xx']} |"
-            )
+        print_pages(proxied, header="× nginx static")
     print()
-    print(
-        f"Load run: {load['requests']} requests in {args.load_duration}s at 64 connections "
-        f"({load['rps']:.0f}/s, p99 {load['p99']:.2f} ms), non-2xx {load['non_2xx']}, socket errors {load['errors']} {load['error_kinds'] or ''}; "
-        f"version {published.get('number')} published half-way {'and in effect at the end' if switched else 'NOT SEEN'}."
-    )
-    print(
-        f"Worker memory (all workers): peak {memory['peak_mib']:.1f} MiB; "
-        f"median {memory['first_quarter_mib']:.1f} MiB in the first quarter, {memory['last_quarter_mib']:.1f} MiB in the last."
-    )
+    print_load(load, memory, published, switched, args.load_duration)
     print(
         f"Redline of version 1 against version {latest} (one language, in-process): "
         f"median {diff_median:.2f} ms, slowest of 400 {diff_max:.2f} ms."
     )
+    scale_failed, scale = scale_run(env, workdir, args, results) if args.scale else (False, None)
     if args.json:
         summary = {
             "pages": results, "load": load, "memory": memory, "diff_ms": [diff_median, diff_max], "hostile": hostile,
+            "scale": scale,
         }  # fmt: skip
         Path(args.json).write_text(json.dumps(summary, indent=2))
     redis_failed = report_redis_kill_run(env, workdir, args)
     shutil.rmtree(workdir, ignore_errors=True)
-    failed = load["non_2xx"] or load["errors"] or not switched or redis_failed
+    failed = load["non_2xx"] or load["errors"] or not switched or redis_failed or scale_failed
     sys.exit(1 if failed else 0)
 
 

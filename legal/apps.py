@@ -26,6 +26,13 @@ class LegalConfig(AppConfig):
             log_triggers.reinstall_after_migrate, sender=self, dispatch_uid="legal.log_triggers.reinstall"
         )
 
+        from django.contrib.auth.signals import user_logged_in
+
+        from .reviewing import remember_language
+
+        # Review emails are written in the language each member of staff signs in with.
+        user_logged_in.connect(remember_language, dispatch_uid="legal.reviewing.remember_language")
+
         from django.contrib import admin
 
         # The admin is the legal team's tool: branded and localised, not "Django administration".

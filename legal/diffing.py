@@ -16,7 +16,7 @@ and nothing in a redline depends on a clock. `make bench` measures the worst cas
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from html import unescape
 
 from diff_match_patch import diff_match_patch
 from rapidfuzz.distance import Indel
@@ -55,15 +55,41 @@ class Section:
     blocks: list = field(default_factory=list)
 
 
-class _Reader(HTMLParser):
-    """Read sanitised version HTML into sections of text blocks."""
+class _Reader:
+    """Read sanitised version HTML into sections of text blocks.
+
+    The HTML is the sanitiser's output: every attribute quoted, `<`, `>` and `&` in text
+    escaped, no comments, scripts or CDATA. One regular expression finds its tags, several
+    times faster than html.parser's general tokenizer, which took most of a redline's time
+    on texts near the size limit. Anything else (a stray `<`) is read as text.
+    """
+
+    TAG = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+    ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 
     def __init__(self):
-        super().__init__(convert_charrefs=True)
         self.sections = [Section(anchor=INTRO, level=1, title="")]
         self.stack = []
         self.text = []
         self.skip = 0
+
+    def feed(self, html):
+        position = 0
+        for match in self.TAG.finditer(html):
+            if match.start() > position:
+                self.handle_data(unescape(html[position : match.start()]))
+            position = match.end()
+            closing, tag, rest = match.groups()
+            tag = tag.lower()
+            if closing:
+                self.handle_endtag(tag)
+                continue
+            attrs = [(name.lower(), unescape(d or s or b)) for name, d, s, b in self.ATTRIBUTE.findall(rest)]
+            self.handle_starttag(tag, attrs)
+            if rest.endswith("/"):  # <br/>: html.parser's handle_startendtag
+                self.handle_endtag(tag)
+        if position < len(html):
+            self.handle_data(unescape(html[position:]))
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -106,13 +132,13 @@ class _Reader(HTMLParser):
             self.sections[-1].blocks.append(Block(kind=kind, text=text))
 
     def close(self):
-        super().close()
         self._flush()
         return [s for s in self.sections if s.anchor != INTRO or s.blocks]
 
 
 def _squash(text):
-    return re.sub(r"\s+", " ", text).strip()
+    # str.split() and the pattern \s split at the same (Unicode) white space; split is faster.
+    return " ".join(text.split())
 
 
 def read_sections(html):

@@ -74,6 +74,32 @@ def confirmation_message(subscription, language):
     return _message(template="subscription_confirm", context=context, subscription=subscription, language=language)
 
 
+def _title_in(version, language):
+    """The version's title in `language`, or in the authoritative language when it has none."""
+    authoritative = version.document.authoritative_language
+    return getattr(version, f"title_{language}") or getattr(version, f"title_{authoritative}")
+
+
+def notice_summary(version, language):
+    """The summary of changes a subscriber reading `language` is emailed (the authoritative one if missing)."""
+    authoritative = version.document.authoritative_language
+    return getattr(version, f"summary_{language}") or getattr(version, f"summary_{authoritative}") or ""
+
+
+def _subject_context(version, language, *, number=None, effective_at=None):
+    effective_at = version.effective_at if effective_at is None else effective_at
+    with translation.override(language):
+        effective_date = date_format(localtime(effective_at), "DATE_FORMAT") if effective_at else "—"
+    return {"title": _title_in(version, language), "number": number or version.number, "effective_date": effective_date}
+
+
+def notice_subject(version, language, *, number=None, effective_at=None):
+    """The subject of the notice in `language`; `number`/`effective_at` for a draft about to be published."""
+    context = _subject_context(version, language, number=number, effective_at=effective_at)
+    with translation.override(language):
+        return " ".join(render_to_string("emails/version_published_subject.txt", context).split())
+
+
 def notice_message(notification, *, connection=None):
     """The email about `notification.version` to its subscriber, in the subscriber's language."""
     if notification.kind == Notification.Kind.WITHDRAWN:
@@ -82,18 +108,14 @@ def notice_message(notification, *, connection=None):
     document = version.document
     subscription = notification.subscription
     language = subscription.language
-    authoritative = document.authoritative_language
     previous = version.previous()
     with translation.override(language):
-        title = getattr(version, f"title_{language}") or getattr(version, f"title_{authoritative}")
         when = _format_when(version.effective_at)
-        effective_date = date_format(localtime(version.effective_at), "DATE_FORMAT")
     context = {
-        "title": title,
+        **_subject_context(version, language),
         "version": version,
-        "summary": getattr(version, f"summary_{language}") or getattr(version, f"summary_{authoritative}"),
+        "summary": notice_summary(version, language),
         "effective": when,
-        "effective_date": effective_date,
         "version_url": absolute_url(language, "legal:version", slug=document.slug, number=version.number),
         "previous": previous,
         "compare_url": (
@@ -120,9 +142,8 @@ def withdrawal_message(notification, *, connection=None):
     language = subscription.language
     current = document.versions.in_effect().first()
     with translation.override(language):
-        title = getattr(version, f"title_{language}") or getattr(version, f"title_{document.authoritative_language}")
         context = {
-            "title": title,
+            "title": _title_in(version, language),
             "version": version,
             "was_effective": _format_when(version.effective_at),
             "withdrawn": _format_when(version.withdrawn_at),

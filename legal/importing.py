@@ -174,7 +174,7 @@ def import_version(
             raise ImportProblem("cannot confirm the translation: " + " ".join(exc.problems))
         if publish:
             try:
-                version = publish_version(version, user=user)
+                version = publish_version(version, user=user, editorial_confirmed=editorial)
             except PublishingError as exc:
                 raise ImportProblem("cannot publish: " + " ".join(exc.problems))
     return version

@@ -16,8 +16,10 @@ from django.db.models import Max
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import clock, db_triggers, transparency
+from .change_evidence import changed_clauses
 from .evidence import LogLeaf
 from .merging import has_conflict_markers, merge_texts
 from .models import Document, DocumentVersion, language_codes, normalise_text
@@ -45,10 +47,18 @@ class PublishPlan:
     notice_from: datetime | None  # the instant its notice period counts from
     keeps_notice: bool  # a re-issue that keeps the notice its withdrawn version gave
     earliest: datetime | None  # the earliest effective instant the rules allow now
+    effective: datetime | None = None  # when it would take effect: its date, or `earliest` as soon as allowed
+    as_soon_as_allowed: bool = False
+    clause_changes: tuple = ()  # ClauseChange: sections whose words differ from `follows`
+    replaces: DocumentVersion | None = None  # the version in effect just before `effective`
 
     @property
     def supersedes(self):
         return self.follows
+
+    @property
+    def evidence_says_material(self):
+        return bool(self.clause_changes)
 
 
 def _language_name(code):
@@ -70,32 +80,41 @@ def _section_problems(version):
         for _level, anchor, text in reference:
             if anchor not in ids:
                 problems.append(
-                    _("Section “%(section)s” (#%(anchor)s) is missing in %(language)s.")
-                    % {"section": text, "anchor": anchor, "language": _language_name(code)}
+                    (
+                        f"body_{code}",
+                        _("Section “%(section)s” (#%(anchor)s) is missing in %(language)s.")
+                        % {"section": text, "anchor": anchor, "language": _language_name(code)},
+                    )
                 )
         for _level, anchor, text in sections:
             if anchor not in reference_ids:
                 problems.append(
-                    _("%(language)s has an extra section “%(section)s” that %(authoritative)s does not have.")
-                    % {
-                        "section": text,
-                        "language": _language_name(code),
-                        "authoritative": _language_name(authoritative),
-                    }
+                    (
+                        f"body_{code}",
+                        _("%(language)s has an extra section “%(section)s” that %(authoritative)s does not have.")
+                        % {
+                            "section": text,
+                            "language": _language_name(code),
+                            "authoritative": _language_name(authoritative),
+                        },
+                    )
                 )
         for (ref_level, _ref_anchor, _ref_text), (level, _anchor, text) in zip(reference, sections, strict=False):
             if ref_level != level:
                 problems.append(
-                    _(
-                        "Section “%(section)s” is a level %(level)s heading in %(language)s but level %(reference)s in %(authoritative)s."
+                    (
+                        f"body_{code}",
+                        _(
+                            "Section “%(section)s” is a level %(level)s heading in %(language)s but level %(reference)s in %(authoritative)s."
+                        )
+                        % {
+                            "section": text,
+                            "level": level,
+                            "language": _language_name(code),
+                            "reference": ref_level,
+                            "authoritative": _language_name(authoritative),
+                        },
                     )
-                    % {
-                        "section": text,
-                        "level": level,
-                        "language": _language_name(code),
-                        "reference": ref_level,
-                        "authoritative": _language_name(authoritative),
-                    }
                 )
     return problems
 
@@ -180,112 +199,206 @@ def _when(moment):
     return date_format(localtime(moment), "DATETIME_FORMAT")
 
 
-def publish_problems(version: DocumentVersion, *, at: datetime | None = None) -> list[str]:
-    """Every reason the draft `version` cannot be published at `at` (default now)."""
+def editorial_problem(version: DocumentVersion, clause_changes: list) -> str | None:
+    """The refusal of an editorial kind that the diff contradicts, or None."""
+    if version.change_kind != DocumentVersion.ChangeKind.EDITORIAL or not clause_changes:
+        return None
+    shown = clause_changes[:5]
+    names = ", ".join(
+        _("“%(section)s” (%(language)s)")
+        % {"section": change.title or _("Introduction"), "language": _language_name(change.language)}
+        for change in shown
+    )
+    if len(clause_changes) > len(shown):
+        names += " …"
+    return ngettext(
+        "The change is marked editorial, but the words of %(count)s section changed: %(sections)s. A change "
+        "to a clause's words is material unless you confirm it is editorial (a typo fixed, nothing meant "
+        "differently). Tick the confirmation, or mark the change as material.",
+        "The change is marked editorial, but the words of %(count)s sections changed: %(sections)s. A change "
+        "to a clause's words is material unless you confirm it is editorial (a typo fixed, nothing meant "
+        "differently). Tick the confirmation, or mark the change as material.",
+        len(clause_changes),
+    ) % {"count": len(clause_changes), "sections": names}
+
+
+def publish_problems(version: DocumentVersion, **options) -> list[str]:
+    """Every reason the draft `version` cannot be published; the options of `publish_findings`."""
+    return [problem for _field, problem in publish_findings(version, **options)]
+
+
+def publish_findings(
+    version: DocumentVersion,
+    *,
+    at: datetime | None = None,
+    effective_at: datetime | None = None,
+    editorial_confirmed: bool = False,
+    clause_changes: list | None = None,
+) -> list[tuple[str | None, str]]:
+    """[(field, problem)]: every reason the draft `version` cannot be published at `at` (default now).
+
+    `field` names the form field the problem is about (`title_vi`, `body_en`, `summary_vi`,
+    `effective_at`, `change_kind`), or None. The admin shows them next to the fields as
+    warnings whenever a draft is opened; publishing refuses while any remains.
+    `effective_at` checks another effective instant than the draft's own (as soon as
+    allowed). An editorial change whose clauses' words changed needs `editorial_confirmed`.
+    """
     at = clock.now() if at is None else at
     if not version.is_draft:
-        return [_("Only a draft can be published.")]
+        return [(None, _("Only a draft can be published."))]
     problems = []
     latest = version.document.versions.latest_published()
     is_first = not version.document.versions.listed().exclude(pk=version.pk).exists()
     for code in language_codes():
         if not getattr(version, f"title_{code}"):
-            problems.append(_("The title in %(language)s is missing.") % {"language": _language_name(code)})
+            problems.append(
+                (f"title_{code}", _("The title in %(language)s is missing.") % {"language": _language_name(code)})
+            )
         if not (getattr(version, f"body_{code}") or "").strip():
-            problems.append(_("The text in %(language)s is missing.") % {"language": _language_name(code)})
+            problems.append(
+                (f"body_{code}", _("The text in %(language)s is missing.") % {"language": _language_name(code)})
+            )
         elif has_conflict_markers(getattr(version, f"body_{code}")):
             problems.append(
-                _(
-                    "The text in %(language)s still holds a merge conflict (lines starting with <<<<<<<, ======= "
-                    "and >>>>>>>). Choose the wording to keep and remove the markers."
+                (
+                    f"body_{code}",
+                    _(
+                        "The text in %(language)s still holds a merge conflict (lines starting with <<<<<<<, ======= "
+                        "and >>>>>>>). Choose the wording to keep and remove the markers."
+                    )
+                    % {"language": _language_name(code)},
                 )
-                % {"language": _language_name(code)}
             )
         if not is_first and not (getattr(version, f"summary_{code}") or "").strip():
             problems.append(
-                _("The summary of changes in %(language)s is missing.") % {"language": _language_name(code)}
+                (
+                    f"summary_{code}",
+                    _("The summary of changes in %(language)s is missing.") % {"language": _language_name(code)},
+                )
             )
     problems.extend(_section_problems(version))
-    problems.extend(translation_problems(version))
+    problems.extend((None, problem) for problem in translation_problems(version))  # shown above the fields
+    if not editorial_confirmed:
+        if clause_changes is None:
+            clause_changes = changed_clauses(latest, version)
+        refusal = editorial_problem(version, clause_changes)
+        if refusal:
+            problems.append(("change_kind", refusal))
+    effective = version.effective_at if effective_at is None else effective_at
     newer = version.published_since_drafted()
-    out_of_order = (
-        version.effective_at is not None and latest is not None and version.effective_at <= latest.effective_at
-    )
+    out_of_order = effective is not None and latest is not None and effective <= latest.effective_at
     # A draft meant to take effect before the newer version gets the order rule's advice instead.
     if newer is not None and not out_of_order:
         problems.append(
-            _(
-                "This draft was made from version %(origin)s, but version %(latest)s has been published since: "
-                "publishing it as it is would undo the changes of version %(latest)s. Rebase the draft on "
-                "version %(latest)s first."
+            (
+                None,
+                _(
+                    "This draft was made from version %(origin)s, but version %(latest)s has been published since: "
+                    "publishing it as it is would undo the changes of version %(latest)s. Rebase the draft on "
+                    "version %(latest)s first."
+                )
+                % {"origin": version.based_on.number, "latest": newer.number},
             )
-            % {"origin": version.based_on.number, "latest": newer.number}
         )
-    if version.effective_at is None:
-        problems.append(_("The effective date is missing."))
+    if effective is None:
+        problems.append(("effective_at", _("The effective date is missing.")))
     elif not is_first:
         # The first version of a document records a text already in force, so its
         # effective date may lie in the past; every later one must give notice.
         start = notice_from(version, at)
-        if latest is not None and version.effective_at <= latest.effective_at:
+        if latest is not None and effective <= latest.effective_at:
             problems.append(
-                _(
-                    "Version %(number)s is already scheduled to take effect on %(date)s, and versions take effect "
-                    "in the order of their numbers, so this one must take effect after it. To put an urgent change "
-                    "into effect sooner, withdraw version %(number)s first, publish this change, then re-issue the "
-                    "withdrawn text as a new draft rebased on it."
+                (
+                    "effective_at",
+                    _(
+                        "Version %(number)s is already scheduled to take effect on %(date)s, and versions take effect "
+                        "in the order of their numbers, so this one must take effect after it. To put an urgent change "
+                        "into effect sooner, withdraw version %(number)s first, publish this change, then re-issue the "
+                        "withdrawn text as a new draft rebased on it."
+                    )
+                    % {"number": latest.number, "date": _when(latest.effective_at)}
+                    if latest.effective_at > at
+                    else _("The effective date must be after that of version %(number)s (%(date)s).")
+                    % {"number": latest.number, "date": _when(latest.effective_at)},
                 )
-                % {"number": latest.number, "date": _when(latest.effective_at)}
-                if latest.effective_at > at
-                else _("The effective date must be after that of version %(number)s (%(date)s).")
-                % {"number": latest.number, "date": _when(latest.effective_at)}
             )
-        elif version.effective_at < at:
-            problems.append(_("The effective date is in the past."))
-        elif version.effective_at < at + lead_time():
+        elif effective < at:
+            problems.append(("effective_at", _("The effective date is in the past.")))
+        elif effective < at + lead_time():
             lead, date = settings.PUBLISH_LEAD_SECONDS, _when(at + lead_time())
             problems.append(
-                _(
-                    "A version takes effect at the earliest %(minutes)s minutes after it is published, that is on or "
-                    "after %(date)s. Choose a later time."
+                (
+                    "effective_at",
+                    _(
+                        "A version takes effect at the earliest %(minutes)s minutes after it is published, that is on or "
+                        "after %(date)s. Choose a later time."
+                    )
+                    % {"minutes": lead // 60, "date": date}
+                    if lead % 60 == 0
+                    else _(
+                        "A version takes effect at the earliest %(seconds)s seconds after it is published, that is on or "
+                        "after %(date)s. Choose a later time."
+                    )
+                    % {"seconds": lead, "date": date},
                 )
-                % {"minutes": lead // 60, "date": date}
-                if lead % 60 == 0
-                else _(
-                    "A version takes effect at the earliest %(seconds)s seconds after it is published, that is on or "
-                    "after %(date)s. Choose a later time."
-                )
-                % {"seconds": lead, "date": date}
             )
         elif version.change_kind == DocumentVersion.ChangeKind.MATERIAL:
             earliest = start + timedelta(days=version.document.notice_period_days)
-            if version.effective_at < earliest:
+            if effective < earliest:
                 problems.append(
-                    _(
-                        "A material change must take effect at least %(days)s days after it is published, "
-                        "that is on or after %(date)s. Choose a later date or mark the change as editorial."
+                    (
+                        "effective_at",
+                        _(
+                            "A material change must take effect at least %(days)s days after it is published, "
+                            "that is on or after %(date)s. Choose a later date or mark the change as editorial."
+                        )
+                        % {"days": version.document.notice_period_days, "date": _when(earliest)},
                     )
-                    % {"days": version.document.notice_period_days, "date": _when(earliest)}
                 )
-    if version.effective_at is not None:
-        clash = version.document.versions.published().filter(effective_at=version.effective_at)
+    if effective is not None:
+        clash = version.document.versions.published().filter(effective_at=effective)
         if clash.exists():
-            problems.append(_("Another published version already takes effect at exactly this time."))
+            problems.append(("effective_at", _("Another published version already takes effect at exactly this time.")))
     return problems
 
 
-def plan_publish(version: DocumentVersion, *, at: datetime | None = None) -> PublishPlan:
+def plan_publish(
+    version: DocumentVersion,
+    *,
+    at: datetime | None = None,
+    as_soon_as_allowed: bool = False,
+    editorial_confirmed: bool = False,
+) -> PublishPlan:
+    """What publishing `version` at `at` (default now) would do, for the confirmation page.
+
+    `as_soon_as_allowed` plans the earliest instant the rules allow (`earliest_effective`)
+    instead of the draft's own date: `publish_version` computes it again when it publishes.
+    """
     at = clock.now() if at is None else at
     latest = version.document.versions.latest_published()
     highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
     start = notice_from(version, at)
+    earliest = earliest_effective(version, at=at, latest=latest, start=start)
+    effective = earliest if as_soon_as_allowed else version.effective_at
+    clause_changes = tuple(changed_clauses(latest, version)) if version.is_draft else ()
+    replaces = version.document.versions.in_effect(effective).first() if effective is not None else None
     return PublishPlan(
         number=highest + 1,
         follows=latest,
-        problems=publish_problems(version, at=at),
+        problems=publish_problems(
+            version,
+            at=at,
+            effective_at=effective,
+            editorial_confirmed=editorial_confirmed,
+            clause_changes=list(clause_changes),
+        ),
         notice_from=start,
         keeps_notice=start != at,
-        earliest=earliest_effective(version, at=at, latest=latest, start=start),
+        earliest=earliest,
+        effective=effective,
+        as_soon_as_allowed=as_soon_as_allowed,
+        clause_changes=clause_changes,
+        replaces=replaces,
     )
 
 
@@ -308,17 +421,28 @@ def _lock(version):
 
 
 def publish_version(
-    version: DocumentVersion, *, user: AbstractBaseUser | None = None, at: datetime | None = None
+    version: DocumentVersion,
+    *,
+    user: AbstractBaseUser | None = None,
+    at: datetime | None = None,
+    as_soon_as_allowed: bool = False,
+    editorial_confirmed: bool = False,
 ) -> DocumentVersion:
     """Publish the draft `version`: validate, number, freeze and record, atomically.
 
+    `as_soon_as_allowed` sets its effective instant to the earliest the rules allow at the
+    moment of publishing, inside the document's lock (`earliest_effective`). An editorial
+    change whose clauses' words changed is refused unless `editorial_confirmed`.
     Raises PublishingError with every problem when the version cannot be published.
     Returns the published version (a fresh instance).
     """
     with transaction.atomic(), db_triggers.publishing():
         version = _lock(version)
         at = clock.now() if at is None else at
-        problems = publish_problems(version, at=at)
+        if as_soon_as_allowed:
+            version.effective_at = earliest_effective(version, at=at)
+        clauses = changed_clauses(version.document.versions.latest_published(), version)
+        problems = publish_problems(version, at=at, editorial_confirmed=editorial_confirmed, clause_changes=clauses)
         if problems:
             raise PublishingError(problems)
         highest = version.document.versions.aggregate(highest=Max("number"))["highest"] or 0
@@ -334,6 +458,10 @@ def publish_version(
         queue_publication_events(version)  # so does the webhook outbox
         transparency.record_event(version, LogLeaf.Event.PUBLISHED)  # so do the log and its time-stamp queue
         message = f"Published as version {version.number}."
+        if as_soon_as_allowed:
+            message += f" Takes effect as soon as allowed: {localtime(version.effective_at).isoformat()}."
+        if clauses and version.change_kind == DocumentVersion.ChangeKind.EDITORIAL:
+            message += f" Confirmed editorial although the words of {len(clauses)} sections changed."
         if version.notice_from != at:
             message += f" Re-issues version {version.reissue_of.number}; keeps its notice from {version.notice_from}."
         _record(version, user, message)

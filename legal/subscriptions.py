@@ -19,6 +19,11 @@ class SubscriptionQuerySet(models.QuerySet):
         """Subscriptions that receive notices: confirmed and not unsubscribed since."""
         return self.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
 
+    def active_by_language(self, document):
+        """{language: count} of the active subscriptions to `document`: who a publish will notify."""
+        rows = self.active().filter(document=document).values_list("language").annotate(count=models.Count("pk"))
+        return dict(rows.order_by())
+
 
 class Subscription(models.Model):
     email = models.EmailField(_("email address"), max_length=254)

@@ -128,7 +128,16 @@ def _shown_with_neighbours(slug, at, *also):
     for queryset in also:
         wanted |= Q(pk__in=queryset.values("pk"))
     # The evidence (log entry, time-stamp, PDF) of the version shown comes in the same query.
-    return transparency.with_evidence(_versions_of(slug, at).filter(wanted))
+    return transparency.with_evidence(_named_by(wanted, at))
+
+
+def _named_by(wanted, at):
+    """The rows of `wanted` (subqueries of one document's versions), as `_versions_of` gives them.
+
+    The subqueries name the document already; filtered by it again, SQLite walked all its
+    versions testing each against them, rather than looking the few rows up by key.
+    """
+    return DocumentVersion.objects.select_related("document").filter(wanted).with_public_state(at).with_neighbours()
 
 
 class DocumentView(ReaderPage):
@@ -300,9 +309,10 @@ class CompareView(WithdrawnAnswer, ReaderPage):
     def get_versions(self, slug, at):
         numbers = (self.kwargs["a"], self.kwargs["b"])
         of_document = DocumentVersion.objects.filter(document__slug=slug)
-        return _versions_of(slug, at).filter(
+        return _named_by(
             Q(pk__in=of_document.listed().filter(number__in=numbers).values("pk"))
-            | Q(pk__in=of_document.in_effect(at).values("pk"))
+            | Q(pk__in=of_document.in_effect(at).values("pk")),
+            at,
         )
 
     def get(self, request, *args, **kwargs):

@@ -135,7 +135,7 @@ def make_version(
     if confirm_translations:
         confirm_sections(version, user=user, only_out_of_step=True, at=at)
     if publish:
-        version = publish_version(version, user=user, at=at)
+        version = publish_version(version, user=user, at=at, editorial_confirmed=editorial)
     return version
 
 

@@ -75,12 +75,12 @@ def test_version_list_shows_state_languages_and_filters(publisher, terms, draft)
     assert publisher.get(ADMIN + "?q=khoản").context["cl"].result_count == 2
 
 
-def test_editor_creates_a_draft_from_a_version_in_one_click(editor, terms):
+def test_editor_creates_a_draft_from_a_version_with_one_post(editor, terms):
     response = editor.post(f"{ADMIN}{terms.pk}/new-draft/")
     draft = DocumentVersion.objects.get(status="draft")
     assert response.status_code == 302 and response["Location"] == f"{ADMIN}{draft.pk}/change/"
     assert (draft.body_vi, draft.body_en, draft.title_en) == (terms.body_vi, terms.body_en, terms.title_en)
-    assert editor.get(f"{ADMIN}{terms.pk}/new-draft/").status_code == 405
+    assert editor.put(f"{ADMIN}{terms.pk}/new-draft/").status_code == 405
 
 
 def test_editor_edits_a_draft_in_both_languages(editor, draft):
@@ -109,7 +109,7 @@ def test_editor_sees_no_publish_button_and_gets_403(editor, draft):
 
 def test_publish_confirmation_shows_number_supersedes_and_diff(publisher, terms, draft):
     page = publisher.get(f"{ADMIN}{draft.pk}/publish/").content.decode()
-    assert "<dd>2</dd>" in page
+    assert '<dd class="publish-number">2</dd>' in page
     assert str(terms) in page
     assert '<del><span class="visually-hidden">' in page and "sẽ" in page and "phải" in page
     assert "must" in page and "shall" in page
@@ -133,7 +133,7 @@ def test_publisher_publishes_and_the_public_page_switches_at_the_minute(publishe
     draft.change_kind = "editorial"
     draft.effective_at = START + timedelta(minutes=5)
     draft.save()
-    response = publisher.post(f"{ADMIN}{draft.pk}/publish/")
+    response = publisher.post(f"{ADMIN}{draft.pk}/publish/", {"when": "date", "editorial_confirmed": "on"})
     assert response.status_code == 302
     version = DocumentVersion.objects.get(pk=draft.pk)
     assert (version.status, version.number, version.published_by.username) == ("published", 2, "publisher")

@@ -31,6 +31,7 @@ STATES = (*DRAFT_STATES, "in_effect", "scheduled", "withdrawn")
 VERSION_PAGES = (
     "change", "history", "delete", "preview_vi", "preview_en", "publish", "withdraw", "new_draft", "reissue", "rebase",
     "translation",
+    "submit", "send_back", "side_by_side", "section_preview",
 )  # fmt: skip
 
 
@@ -68,15 +69,20 @@ def version_url(version, page):
     base = f"{ADMIN}documentversion/{version.pk}/"
     if page.startswith("preview_"):
         return f"{base}preview/{page[-2:]}/"
-    return base + {"new_draft": "new-draft/"}.get(page, f"{page}/")
+    special = {"new_draft": "new-draft/", "send_back": "send-back/", "side_by_side": "side-by-side/"}
+    return base + special.get(page, f"{page.replace('_', '-')}/")
 
 
 def expected_version_status(role, state, page):
     """What each role may open for a version in each state (GET)."""
     is_draft = state in DRAFT_STATES
-    if page in ("new_draft", "reissue", "rebase"):
-        return 405  # creating or rebasing a draft is a POST
-    if page in ("publish", "withdraw"):
+    if page in ("reissue", "rebase", "submit", "section_preview"):
+        return 405  # re-issuing, rebasing, submitting or previewing a section is a POST
+    if page == "side_by_side":
+        return 200 if is_draft else 403  # a published version is never edited
+    if page == "new_draft":
+        return 200  # asks for confirmation; the POST creates it
+    if page in ("publish", "withdraw", "send_back"):
         return 403 if role == "editor" else 200
     if page == "delete":
         if not is_draft:
@@ -158,6 +164,8 @@ def chrome_text(html):
     html = re.sub(r'<div class="readonly">.*?</div>', " ", html, flags=re.S)
     html = re.sub(r'<p class="redline-block.*?</p>', " ", html, flags=re.S)  # the document's text in a redline
     html = re.sub(r'<p class="document-text.*?</p>', " ", html, flags=re.S)  # beside it in the translation ledger
+    # The email to English subscribers, as it will be sent, on the publish page.
+    html = re.sub(r'<section class="publish-email" lang="en">.*?</section>', " ", html, flags=re.S)
     html = re.sub(r"<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", html)
 

@@ -91,9 +91,9 @@ def carried_out(terms, material, readers, mailoutbox, clock):
     clock.move_to(URGENT_DAY)
     urgent = urgent_draft(terms)
     with pytest.raises(PublishingError):
-        publish_version(urgent)
+        publish_version(urgent, editorial_confirmed=True)
     withdraw_version(material, reason="An urgent fix must take effect first.", reissue=True)
-    fix = publish_version(urgent)
+    fix = publish_version(urgent, editorial_confirmed=True)
     reissue, conflicts = reissue_draft(DocumentVersion.objects.get(pk=material.pk))
     assert conflicts == 0
     reissue.effective_at = MATERIAL_EFFECTIVE
@@ -106,7 +106,7 @@ def carried_out(terms, material, readers, mailoutbox, clock):
 def test_a_version_cannot_take_effect_before_one_already_scheduled(terms, material):
     """The refusal names the scheduled version and says what to do."""
     with translation.override("en"), pytest.raises(PublishingError) as refused:
-        publish_version(urgent_draft(terms))
+        publish_version(urgent_draft(terms), editorial_confirmed=True)
     assert refused.value.problems == [
         "Version 2 is already scheduled to take effect on 25 December 2026, 12:00, and versions take effect in the "
         "order of their numbers, so this one must take effect after it. To put an urgent change into effect sooner, "
@@ -131,7 +131,7 @@ def test_the_reissue_is_the_withdrawn_text_plus_the_urgent_edits(carried_out):
 
 def test_a_reissue_with_other_changes_starts_the_notice_again(terms, material, clock):
     withdraw_version(material, reason="An urgent fix must take effect first.", reissue=True)
-    publish_version(urgent_draft(terms))
+    publish_version(urgent_draft(terms), editorial_confirmed=True)
     clock.move_to(START + timedelta(days=2))
     reissue, _conflicts = reissue_draft(DocumentVersion.objects.get(pk=material.pk))
     reissue.effective_at = MATERIAL_EFFECTIVE
@@ -159,7 +159,7 @@ def test_a_draft_made_before_a_later_publish_must_be_rebased(terms, material):
         summary="Wording",
     )
     with translation.override("en"):
-        problems = plan_publish(stale).problems
+        problems = plan_publish(stale, editorial_confirmed=True).problems
     assert problems == [
         "This draft was made from version 1, but version 2 has been published since: publishing it as it is would "
         "undo the changes of version 2. Rebase the draft on version 2 first."
@@ -169,7 +169,7 @@ def test_a_draft_made_before_a_later_publish_must_be_rebased(terms, material):
     assert rebase_draft(stale) == 0
     stale.refresh_from_db()
     assert stale.based_on_id == material.pk and "gói dịch vụ đã đăng ký" in stale.body_vi
-    assert publish_version(stale).number == 3
+    assert publish_version(stale, editorial_confirmed=True).number == 3
 
 
 # Every page, feed, API answer and email names the same previous version ----------------------------------------
@@ -296,7 +296,7 @@ def switch_at_23_08(terms):
     draft.summary_vi = draft.summary_en = "New address"
     draft.save()
     confirm_sections(draft)
-    return publish_version(draft)
+    return publish_version(draft, editorial_confirmed=True)
 
 
 def day_notice(client, path):
@@ -344,7 +344,7 @@ def test_the_last_microsecond_of_a_day_and_the_first_of_the_next(client, terms, 
     draft.effective_at, draft.change_kind = site_time(2026, 11, 28, 0, 0), DocumentVersion.ChangeKind.EDITORIAL
     draft.summary_vi = draft.summary_en = "Midnight"
     draft.save()
-    publish_version(draft)
+    publish_version(draft, editorial_confirmed=True)
     api = "/api/documents/terms-of-service/"
     assert client.get(api, {"at": "2026-11-27T23:59:59.999999+07:00"}).json()["version"]["number"] == 1
     assert client.get(api, {"at": "2026-11-28T00:00:00+07:00"}).json()["version"]["number"] == 2

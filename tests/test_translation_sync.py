@@ -187,7 +187,7 @@ def test_a_new_section_must_be_confirmed_and_a_removed_one_leaves_the_ledger(rul
             "Vietnamese text. Check it and confirm it."
         ]
     confirm_sections(draft, anchors=["6-dieu-moi"])
-    published = publish_version(draft)
+    published = publish_version(draft, editorial_confirmed=True)
     # The published ledger holds exactly the published sections: the removed one is gone.
     anchors = set(published.section_confirmations.values_list("anchor", flat=True))
     assert anchors == {"", "1-dieu", "2-dieu", "3-dieu", "4-dieu", "6-dieu-moi"}
