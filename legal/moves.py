@@ -15,7 +15,7 @@ both and marks them as moves, at both places, with the same move number:
 Every step is bounded by the input's size: exact matches go through a dictionary, near
 matches look at a few candidates sharing the block's rarest word and stop after a fixed
 amount of work (MOVE_WORK); the word diffs of moves found with edits share an allowance
-too (MOVE_DIFF_WORDS: each such diff is bounded by diffing's own step budget, and this
+too (MOVE_DIFF_WORDS: each such diff costs diffing's n × m / 64 word steps, and this
 bounds how many there are). What is not matched stays a deletion and an insertion, which
 is still a true redline.
 """
