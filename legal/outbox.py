@@ -9,18 +9,17 @@
 """
 
 import logging
-import secrets
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
 from django.db.models import F
 
 from . import clock
 from .emails import notice_message
+from .leases import backoff, claim_due
 from .subscriptions import Notification, Subscription
 
 logger = logging.getLogger(__name__)
@@ -66,7 +65,7 @@ def queue_withdrawal_notices(version):
 
 def retry_delay(attempts):
     """Exponential backoff after the `attempts`-th failure: base, 2 × base, 4 × base, ... up to a day."""
-    return timedelta(seconds=min(settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 86400))
+    return backoff(settings.NOTIFICATION_RETRY_BASE_SECONDS, attempts)
 
 
 @dataclass
@@ -85,15 +84,14 @@ def _claim(batch_size):
     "due and unclaimed" condition, so a row is only ever held by one sender at a time.
     """
     now = clock.now()
-    token = secrets.token_hex(16)
-    with transaction.atomic():
-        due = Notification.objects.due(now).order_by("next_attempt_at", "pk").select_for_update(skip_locked=True)
-        pks = list(due.values_list("pk", flat=True)[:batch_size])
-        if not pks:
-            return token, []
-        Notification.objects.filter(pk__in=pks).due(now).update(
-            claimed_until=now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS), claim_token=token
-        )
+    token, pks = claim_due(
+        Notification.objects.due(now),
+        order=("next_attempt_at", "pk"),
+        batch_size=batch_size,
+        lease_until=now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS),
+    )
+    if not pks:
+        return token, []
     held = Notification.objects.filter(claim_token=token, status=Notification.Status.PENDING)
     return token, list(held.select_related("subscription", "version__document").order_by("next_attempt_at", "pk"))
 

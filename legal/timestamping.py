@@ -22,6 +22,7 @@ from django.db.models import Q
 
 from . import clock, rfc3161
 from .evidence import Timestamp
+from .leases import backoff
 from .signals import versions_changed
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def _lease(stamp, at):
 
 
 def _retry_delay(attempts):
-    return timedelta(seconds=min(settings.TSA_RETRY_BASE_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS))
+    return backoff(settings.TSA_RETRY_BASE_SECONDS, attempts, cap_seconds=MAX_RETRY_SECONDS)
 
 
 def fetch_one(stamp, *, at=None):

@@ -14,7 +14,6 @@
 
 import http.client
 import logging
-import secrets
 import socket
 import ssl
 import threading
@@ -25,10 +24,10 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 
 from . import clock
+from .leases import backoff, claim_due
 from .webhooks import WebhookAttempt, WebhookDelivery, refused_address, sign
 
 logger = logging.getLogger(__name__)
@@ -164,21 +163,20 @@ def signed_headers(delivery, body, timestamp):
 
 
 def retry_delay(attempts):
-    return timedelta(seconds=min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 86400))
+    return backoff(settings.WEBHOOK_RETRY_BASE_SECONDS, attempts)
 
 
 def _claim(batch_size):
     """Lease up to `batch_size` due deliveries (the first in line of each endpoint)."""
     now = clock.now()
-    token = secrets.token_hex(16)
-    with transaction.atomic():
-        due = WebhookDelivery.objects.due(now).order_by("not_before", "pk").select_for_update(skip_locked=True)
-        pks = list(due.values_list("pk", flat=True)[:batch_size])
-        if not pks:
-            return token, []
-        WebhookDelivery.objects.filter(pk__in=pks).due(now).update(
-            claimed_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS), claim_token=token
-        )
+    token, pks = claim_due(
+        WebhookDelivery.objects.due(now),
+        order=("not_before", "pk"),
+        batch_size=batch_size,
+        lease_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS),
+    )
+    if not pks:
+        return token, []
     held = WebhookDelivery.objects.pending().filter(claim_token=token)
     return token, list(held.select_related("endpoint", "version").order_by("not_before", "pk"))
 
