@@ -424,8 +424,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             try:
                 version = change(version, user=request.user, **(form.cleaned_data if form else {}))
             except PublishingError as exc:
-                for problem in exc.problems:
-                    messages.error(request, problem)
+                self._show_problems(request, exc.problems)
                 return HttpResponseRedirect(request.get_full_path())
             messages.success(request, done_message % {"number": version.number})
             return HttpResponseRedirect(self._change_url(version))
@@ -535,8 +534,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         try:
             draft, conflicts = reissue_draft(withdrawn, user=request.user)
         except PublishingError as exc:
-            for problem in exc.problems:
-                messages.error(request, problem)
+            self._show_problems(request, exc.problems)
             return HttpResponseRedirect(self._change_url(withdrawn))
         messages.success(
             request,
@@ -556,8 +554,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         try:
             conflicts = rebase_draft(draft, user=request.user)
         except PublishingError as exc:
-            for problem in exc.problems:
-                messages.error(request, problem)
+            self._show_problems(request, exc.problems)
             return HttpResponseRedirect(self._change_url(draft))
         draft.refresh_from_db()
         messages.success(
@@ -597,8 +594,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
                     user=request.user,
                 )
             except LedgerError as exc:
-                for problem in exc.problems:
-                    messages.error(request, problem)
+                self._show_problems(request, exc.problems)
                 return HttpResponseRedirect(request.path)
             messages.success(request, gettext("The section is recorded as in step with the authoritative text."))
             return HttpResponseRedirect(request.path)
@@ -641,8 +637,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         try:
             delivery = submit_for_review(draft, user=request.user)
         except ReviewError as exc:
-            for problem in exc.problems:
-                messages.error(request, problem)
+            self._show_problems(request, exc.problems)
             return HttpResponseRedirect(self._change_url(draft))
         messages.success(request, gettext("The draft was submitted for review."))
         self._report_delivery(request, delivery, none=gettext("No publisher has an email address: tell them yourself."))
@@ -658,8 +653,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
             try:
                 delivery = send_back(draft, user=request.user, comment=form.cleaned_data["comment"])
             except ReviewError as exc:
-                for problem in exc.problems:
-                    messages.error(request, problem)
+                self._show_problems(request, exc.problems)
                 return HttpResponseRedirect(request.path)
             messages.success(request, gettext("The draft was sent back to its editor."))
             self._report_delivery(
@@ -749,6 +743,12 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         except ValidationError as exc:
             return JsonResponse({"error": " ".join(exc.messages)}, status=400)
         return JsonResponse({"html": render_markdown(text).html})
+
+    @staticmethod
+    def _show_problems(request, problems):
+        """Each reason a service refused the action, as an error message on the next page."""
+        for problem in problems:
+            messages.error(request, problem)
 
     @staticmethod
     def _report_delivery(request, delivery, *, none):
