@@ -59,12 +59,20 @@ def subscribe_address_over_limit(request, email: str) -> bool:
 
 
 def count_attempt(key: str, window: int) -> int:
-    """Count one attempt under `key` in the current `window`-second window; returns the count so far."""
+    """Count one attempt under `key` in the current `window`-second window; returns the count so far.
+
+    Every attempt but a window's first is one `incr` (one round-trip to Redis).
+    """
     key = f"{key}:{int(clock.now().timestamp() // window)}"
-    cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key)
-    except ValueError:  # the key expired between add() and incr(), or the cache is away
+    except ValueError:  # the window's first attempt, or the cache is away
+        pass
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return cache.incr(key)  # another process started the window meanwhile
+    except ValueError:  # the key expired meanwhile, or the cache is away
         cache.set(key, 1, timeout=window)
         return 1
 
