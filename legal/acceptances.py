@@ -80,12 +80,16 @@ class Acceptance(models.Model):
         BROWSEWRAP = "browsewrap", _("Shown while browsing")
         CONTINUED_USE = "continued-use", _("Continued use after notice")
 
+    # No index of their own: the indexes below start with the document, and the unique
+    # constraint with the version, so each would only cost every insert another index write.
     document = models.ForeignKey(
-        "legal.Document", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("document")
-    )
+        "legal.Document", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("document"),
+        db_index=False,
+    )  # fmt: skip
     version = models.ForeignKey(
-        "legal.DocumentVersion", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("version")
-    )
+        "legal.DocumentVersion", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("version"),
+        db_index=False,
+    )  # fmt: skip
     version_number = models.PositiveIntegerField(_("version number"))
     account = models.CharField(_("account"), max_length=128)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
