@@ -448,15 +448,19 @@ def wrk(url, *, connections, duration, script=None):
 
 
 class ThrowawayRedis:
-    """redis-server on a free port with an append-only file, so a restart brings its old entries back."""
+    """redis-server on a free port with an append-only file, so a restart brings its old entries back.
 
-    def __init__(self, folder):
-        self.folder, self.port, self.process = folder, free_port(), None
+    With `durable=False`, no file: a cache as production runs it, for measuring.
+    """
+
+    def __init__(self, folder, *, durable=True):
+        self.folder, self.port, self.process, self.durable = folder, free_port(), None, durable
 
     def start(self):
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"]
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+             *persistence, "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.time() + 10
@@ -672,9 +676,24 @@ def fresh_postgres(url):
 
 
 def acceptance_run(env, workdir, args):
-    """Record, status, batch status and JWKS with wrk, each round against a static baseline; medians printed."""
+    """Record, status, batch status and JWKS with wrk, each round against a static baseline; medians printed.
+
+    The cache is a throwaway redis-server, as in production, where every worker counts a
+    product's requests in one place (without redis-server, each worker's own memory).
+    """
+    redis = ThrowawayRedis(workdir, durable=False).start() if shutil.which("redis-server") else None
+    try:
+        return _acceptance_run(env, workdir, args, redis)
+    finally:
+        if redis:
+            redis.stop()
+
+
+def _acceptance_run(env, workdir, args, redis):
     # One credential makes every request: the limit stays on (its counting is measured) but out of reach.
     env = {**env, "PRODUCT_RATE_LIMIT": "1000000000"}
+    if redis:
+        env["REDIS_URL"] = f"redis://127.0.0.1:{redis.port}/0"
     if args.postgres:
         env = {**env, "DATABASE_URL": fresh_postgres(args.postgres)}
     database = "PostgreSQL" if args.postgres else "SQLite"
@@ -709,6 +728,7 @@ def acceptance_run(env, workdir, args):
         ("JWKS (public)", "/.well-known/jwks.json", None),
     ]
     rounds = {label: [] for label, _path, _script in targets}
+    load_before = os.getloadavg()[0]
     with Server(env, port, log=log):  # restarted, so WhiteNoise serves the baseline written above
         for number in range(args.rounds):
             for label, path, kind in targets:
@@ -739,10 +759,15 @@ def acceptance_run(env, workdir, args):
 
     base_rps = median(targets[0][0], "rps")
     print()
+    workers = env.get("GUNICORN_WORKERS") or str(os.cpu_count() + 1)
+    worker_class = env.get("GUNICORN_WORKER_CLASS", "sync")
+    threads = f" x {env['GUNICORN_THREADS']} threads" if env.get("GUNICORN_THREADS") else ""
     print(
         f"Acceptance API on {database}: {os.cpu_count()} cores, {args.connections} connections, {args.duration}s per "
         f"endpoint, median of {args.rounds} rounds; {data['records']:,} records of {accounts:,} accounts and "
-        f"{args.versions + 1} versions at the start, {records_after:,} at the end."
+        f"{args.versions + 1} versions at the start, {records_after:,} at the end; gunicorn {workers} {worker_class} "
+        f"workers{threads}; cache {'Redis' if redis else 'per process (no redis-server)'}; load average "
+        f"{load_before:.1f} before the rounds, {os.getloadavg()[0]:.1f} after (1 min)."
     )
     print()
     print("| endpoint | requests/s | p50 ms | p99 ms | × baseline | non-2xx | socket errors | rounds (requests/s) |")
