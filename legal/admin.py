@@ -33,7 +33,17 @@ from .comparison import compare_versions
 from .diffing import Redline
 from .emails import notice_subject, notice_summary
 from .forms import validate_markdown_limits
-from .models import Document, DocumentVersion, PublicState, Subscription, language_codes
+from .models import (
+    PUBLISH_PERMISSION,
+    REASON_MAX_LENGTH,
+    Document,
+    DocumentVersion,
+    PublicState,
+    ReviewState,
+    SectionConfirmation,
+    Subscription,
+    language_codes,
+)
 from .publishing import (
     WITHDRAWAL_REASON_MAX_LENGTH,
     PublishingError,
@@ -50,13 +60,11 @@ from .publishing import (
 )
 from .rendering import render_markdown
 from .reviewing import COMMENT_MAX_LENGTH, ReviewError, note_saved, send_back, submit_for_review
-from .reviews import ReviewState, review_of, review_state
-from .section_ledger import REASON_MAX_LENGTH, SectionConfirmation
+from .reviews import review_of, review_state
 from .side_by_side import aligned_rows, bodies_fingerprint, join_sections
 from .templatetags.date_words import date_in_words
 from .translation_sync import LedgerError, SectionState, confirm_sections, section_statuses, translation_languages
 
-PUBLISH_PERMISSION = "legal.publish_documentversion"
 BACK_IN_PROGRESS = gettext_noop(
     "The draft changed after it was submitted for review, so it is in progress again. Submit it again when it is ready."
 )
