@@ -632,7 +632,7 @@ def test_staff_who_may_view_acceptances_export_the_selected_records(client, term
 
 
 def test_an_admin_export_is_bounded(client, terms, token, monkeypatch):
-    from legal import admin_acceptances
+    from legal.admin import acceptances as admin_acceptances
 
     accept(client, token, account="acct-1")
     accept(client, token, account="acct-2")
