@@ -245,7 +245,7 @@ from django.db.models.functions import Length
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from legal.models import DocumentVersion
-from legal.redlines import StoredRedline
+from legal.models import StoredRedline
 
 latest = DocumentVersion.objects.latest_published().number
 largest = DocumentVersion.objects.published().annotate(size=Length("body_vi")).order_by("-size", "-number")
@@ -729,7 +729,7 @@ def acceptance_run(env, workdir, args):
         urllib.request.urlopen(request).read()
     records_after = json.loads(
         run_python(
-            "import django;django.setup();from legal.acceptances import Acceptance;print(Acceptance.objects.count())",
+            "import django;django.setup();from legal.models import Acceptance;print(Acceptance.objects.count())",
             env,
         )
     )
