@@ -15,8 +15,15 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from . import clock
-from .acceptances import Acceptance, ProductCredential
-from .models import Document, DocumentVersion, in_effect_among, language_codes, scheduled_among
+from .models import (
+    Acceptance,
+    Document,
+    DocumentVersion,
+    ProductCredential,
+    in_effect_among,
+    language_codes,
+    scheduled_among,
+)
 
 # A product's clock may run a little ahead of ours; an acceptance further in the future is refused.
 ACCEPTED_AT_SKEW = datetime.timedelta(seconds=60)

@@ -16,7 +16,7 @@ from legal.acceptance_records import (
     counting_acceptances,
     record_acceptance,
 )
-from legal.acceptances import Acceptance
+from legal.models import Acceptance
 from legal.product_auth import issue_credential
 from legal.publishing import withdraw_version
 from tests.conftest import make_version, site_time
