@@ -2,13 +2,16 @@
 
 `record_acceptance` is the one way an acceptance is written (the API calls it); it checks
 the version against the time of acceptance, stores the SHA-256 of the exact text accepted
-and is idempotent per account and version. `acceptance_status` applies the re-acceptance
+and is idempotent per account and version, and per credential and `Idempotency-Key`. `acceptance_status` applies the re-acceptance
 rule: an account must accept again when a *material* version took effect after the one it
 accepted; editorial versions never require it, and withdrawn versions never took effect.
 """
 
 import datetime
+import hashlib
 from dataclasses import dataclass
+
+import rfc8785
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Window
@@ -30,6 +33,20 @@ class AcceptanceRefused(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+def request_digest(body: dict) -> str:
+    """SHA-256 of a request body's JSON, canonical (RFC 8785): the same body whatever its spacing or key order."""
+    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+
+
+def _replay(acceptance: Acceptance, request_sha256: str | None) -> tuple[Acceptance, bool]:
+    """The record an `Idempotency-Key` named, unless the retry's body differs from the first one's."""
+    if acceptance.request_sha256 != request_sha256:
+        raise AcceptanceRefused(
+            "idempotency_key_reused", "This Idempotency-Key was sent before with another body; use a new key."
+        )
+    return acceptance, False
+
+
 def record_acceptance(
     *,
     credential: ProductCredential,
@@ -41,12 +58,20 @@ def record_acceptance(
     accepted_at: datetime.datetime | None = None,
     sha256: str | None = None,
     metadata: dict | None = None,
+    idempotency_key: str | None = None,
+    request_sha256: str | None = None,
 ) -> tuple[Acceptance, bool]:
     """Record that `account` accepted version `version_number`; returns (record, created).
 
-    The same account and version always give the same record: a repeated or concurrent
-    submission returns the first one (created False), whatever else it says.
+    With an `idempotency_key`, a retry of the same request (`request_sha256`, from
+    `request_digest`) by the same credential returns the first record (created False) and
+    another request under that key is refused. Without one, the same account and version
+    still give the same record: a repeated or concurrent submission returns the first one.
     """
+    if idempotency_key is not None:
+        existing = Acceptance.objects.by_idempotency_key(credential, idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, request_sha256)
     now = clock.now()
     accepted_at = now if accepted_at is None else accepted_at
     version = DocumentVersion.objects.listed().filter(document=document, number=version_number).without_texts().first()
@@ -92,9 +117,15 @@ def record_acceptance(
                 credential=credential,
                 product=credential.name,
                 metadata=metadata or {},
+                idempotency_key=idempotency_key,
+                request_sha256=request_sha256 if idempotency_key is not None else None,
             )
     except IntegrityError:
-        # A concurrent submission of the same account and version committed first.
+        # A concurrent submission of the same key, or of the same account and version, committed first.
+        if idempotency_key is not None:
+            existing = Acceptance.objects.by_idempotency_key(credential, idempotency_key).first()
+            if existing is not None:
+                return _replay(existing, request_sha256)
         existing = Acceptance.objects.filter(version=version, account=account).first()
         if existing is None:
             raise
@@ -107,10 +138,14 @@ class AcceptanceStatus:
     at: datetime.datetime
     accepted: Acceptance | None  # the acceptance that counts: the highest published version accepted
     in_effect: DocumentVersion | None
-    must_accept: bool
-    material_since: list[int]  # material versions in effect since the one accepted, up to `in_effect`
     scheduled: DocumentVersion | None  # the next scheduled version
-    next_required: DocumentVersion | None  # the first scheduled version that will require acceptance
+    # Published versions that took effect after the one accepted, up to `in_effect`, in order.
+    since_accepted: list[DocumentVersion]
+    # A material version among them: the account must accept again.
+    reacceptance_required: bool
+    # The first scheduled material version after the one accepted: from its effective time on,
+    # the account must accept again (unless it accepts in advance).
+    next_required: DocumentVersion | None
 
 
 def acceptance_status(document: Document, account: str, at: datetime.datetime | None = None) -> AcceptanceStatus:
@@ -120,7 +155,11 @@ def acceptance_status(document: Document, account: str, at: datetime.datetime | 
 def acceptance_statuses(
     document: Document, accounts: list[str], at: datetime.datetime | None = None
 ) -> dict[str, AcceptanceStatus]:
-    """The status of each of `accounts` at `at`: two queries, whatever their number (the caller bounds it)."""
+    """The status of each of `accounts` at `at`: two queries, whatever their number (the caller bounds it).
+
+    Withdrawn versions never took effect: they are neither in effect nor in between, and an
+    acceptance of one does not count.
+    """
     at = clock.now() if at is None else at
     published = list(DocumentVersion.objects.published().filter(document=document).without_texts().order_by("number"))
     # Each account's acceptance of its highest published version, one row per account.
@@ -140,29 +179,23 @@ def acceptance_statuses(
         best[acceptance.account] = acceptance
     current = in_effect_among(published, at)
     upcoming = scheduled_among(published, at)
-
-    def material_between(low, high):
-        return [
-            v.number
-            for v in published
-            if low < v.number <= high and v.change_kind == DocumentVersion.ChangeKind.MATERIAL
-        ]
+    taken_effect = [v for v in published if current is not None and v.number <= current.number and v.effective_at <= at]
+    material = DocumentVersion.ChangeKind.MATERIAL
 
     def status_of(accepted):
-        accepted_number = accepted.version_number if accepted else 0
-
-        def requires(version):
-            # Never accepted: any version requires acceptance. Otherwise a material one since.
-            return accepted is None or bool(material_between(accepted_number, version.number))
-
+        if accepted is None:
+            return AcceptanceStatus(at, None, current, upcoming[0] if upcoming else None, [], False, None)
+        since = [v for v in taken_effect if v.number > accepted.version_number]
         return AcceptanceStatus(
             at=at,
             accepted=accepted,
             in_effect=current,
-            must_accept=bool(current) and requires(current),
-            material_since=material_between(accepted_number, current.number) if current and accepted else [],
             scheduled=upcoming[0] if upcoming else None,
-            next_required=next((v for v in upcoming if requires(v)), None),
+            since_accepted=since,
+            reacceptance_required=any(v.change_kind == material for v in since),
+            next_required=next(
+                (v for v in upcoming if v.number > accepted.version_number and v.change_kind == material), None
+            ),
         )
 
     return {account: status_of(best.get(account)) for account in accounts}
