@@ -1,13 +1,19 @@
 """The acceptance API (legal/acceptance_api.py) through the real stack: tokens, recording, idempotency, status, export."""
 
+import csv
+import io
 import json
 import logging
 import threading
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
+import jwt
 import pytest
 
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -679,3 +685,73 @@ def test_export_refuses_bad_parameters(client, terms, token, params, field):
 def test_an_unknown_document_is_422_everywhere(client, terms, token):
     assert_error(client.get(EXPORT, {"document": "nope"}, **bearer(token)), 422, "unknown_document")
     assert_error(post(client, token, {"document": "nope", "accounts": ["a"]}, path=STATUS), 422, "unknown_document")
+
+
+# Done when: the walk a new product's developer takes -------------------------------------------------------------
+
+
+def _http(method, url, secret, body=None):
+    """One request over HTTP to the live server, as a product's backend makes it."""
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def test_a_new_product_records_verifies_asks_and_exports(live_server, terms, client, settings, tmp_path, clock):
+    """Create a credential, accept version 1, verify the receipt with the JWKS alone, publish material
+    and editorial versions and ask after each takes effect, then export the account's evidence."""
+    settings.SITE_URL = live_server.url
+    out = io.StringIO()
+    call_command("create_product_token", "Media VOD", stdout=out)
+    secret = out.getvalue().splitlines()[-1]
+    api = f"{live_server.url}/api/acceptances/"
+
+    body = {
+        "document": "terms-of-service", "version": 1, "language": "vi", "sha256": terms.body_sha256_vi,
+        "account": "acct-123", "method": "clickwrap", "accepted_at": "2026-11-24T12:00:00+07:00",
+    }  # fmt: skip
+    status, record = _http("POST", api, secret, body)
+    assert status == 201, record
+    assert record["version"] == 1
+
+    # The receipt verifies with the published keys and a JOSE library, nothing of the site's code.
+    signing_key = jwt.PyJWKClient(f"{live_server.url}/.well-known/jwks.json").get_signing_key_from_jwt(
+        record["receipt"]
+    )
+    payload = jwt.api_jws.PyJWS().decode(record["receipt"], key=signing_key.key, algorithms=["EdDSA"])
+    assert json.loads(payload) == {name: value for name, value in record.items() if name != "receipt"}
+
+    make_version(terms.document, effective_at=site_time(2027, 1, 1), editorial=False)  # 30 days notice
+    status, answer = _http("GET", f"{api}status/?document=terms-of-service&account=acct-123&at=2027-01-02", secret)
+    assert status == 200
+    assert (answer["accepted_version"], answer["in_effect_version"], answer["reacceptance_required"]) == (1, 2, True)
+    assert [v["number"] for v in answer["versions_since_accepted"]] == [2]
+
+    clock.move_to(site_time(2027, 1, 3))
+    status, again = _http("POST", api, secret, {**body, "version": 2, "sha256": DocumentVersion.objects.get(
+        number=2).body_sha256_vi, "accepted_at": "2027-01-03T00:00:00+07:00"})  # fmt: skip
+    assert status == 201, again
+    make_version(terms.document, effective_at=site_time(2027, 1, 10), editorial=True)
+    status, answer = _http("GET", f"{api}status/?document=terms-of-service&account=acct-123&at=2027-01-11", secret)
+    assert (answer["accepted_version"], answer["in_effect_version"], answer["reacceptance_required"]) == (2, 3, False)
+    assert [(v["number"], v["change_kind"]) for v in answer["versions_since_accepted"]] == [(3, "editorial")]
+
+    # The evidence: the command's JSON (with the keys) and CSV, and the admin's two exports.
+    call_command("export_acceptances", "acct-123", "--output", str(tmp_path / "evidence.json"))
+    evidence = json.loads((tmp_path / "evidence.json").read_text())
+    assert evidence["records"] == [record, again]
+    assert evidence["jwks"]["keys"][0]["kid"] == signing_key.key_id
+    call_command("export_acceptances", "acct-123", "--format", "csv", "--output", str(tmp_path / "evidence.csv"))
+    rows = list(csv.DictReader((tmp_path / "evidence.csv").open(encoding="utf-8")))
+    assert [(row["version"], row["receipt"]) for row in rows] == [("1", record["receipt"]), ("2", again["receipt"])]
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    ids = [record["id"], again["id"]]
+    exported = client.post("/admin/legal/acceptance/", {"action": "export_json", "_selected_action": ids})
+    assert sorted(r["id"] for r in json.loads(exported.content)["records"]) == sorted(ids)
+    exported = client.post("/admin/legal/acceptance/", {"action": "export_csv", "_selected_action": ids})
+    assert exported.content.decode().count(record["receipt"]) == 1

@@ -4,6 +4,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    """Idempotency-Key of an acceptance request: nullable columns and a conditional unique index,
+    so SQLite adds them without rebuilding the append-only table."""
+
     dependencies = [
         ("legal", "0014_scale_indexes"),
     ]
