@@ -179,7 +179,7 @@ def acceptance_statuses(
         best[acceptance.account] = acceptance
     current = in_effect_among(published, at)
     upcoming = scheduled_among(published, at)
-    taken_effect = [v for v in published if current is not None and v.number <= current.number and v.effective_at <= at]
+    taken_effect = [v for v in published if current is not None and v.number <= current.number]
     material = DocumentVersion.ChangeKind.MATERIAL
 
     def status_of(accepted):
