@@ -102,7 +102,7 @@ class CompactJSON(JSONRenderer):
 
 
 class BoundedJSONParser(Parser):
-    """Request bodies: application/json, at most MAX_BODY_BYTES, a JSON object."""
+    """Request bodies: application/json and a JSON object (`_guarded` refused larger ones unread)."""
 
     def parse_body(self, request):
         content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
@@ -188,7 +188,7 @@ def _http_error(request, exc):
 @api.exception_handler(Exception)
 def _server_error(request, exc):
     logger.exception("acceptance API: %s %s failed", request.method, request.path)
-    return _answer(request, APIError(500, "server_error", "Something went wrong on our side; nothing was recorded."))
+    return _answer(request, APIError(500, "server_error", "Something went wrong on our side; the error is logged."))
 
 
 # Authentication ----------------------------------------------------------------------

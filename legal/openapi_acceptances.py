@@ -32,6 +32,15 @@ def _type_of(schema):
     return " | ".join(kind) if isinstance(kind, list) else kind
 
 
+def _description(*schemas):
+    """The first description among `schemas` and their `anyOf` options (pydantic nests a nullable one's)."""
+    for schema in schemas:
+        for candidate in (schema, *schema.get("anyOf", [])):
+            if candidate.get("description"):
+                return candidate["description"]
+    return ""
+
+
 def operations(spec):
     """Each operation of the acceptance API in `spec`, flattened for the documentation page."""
     schemas = spec["components"]["schemas"]
@@ -56,7 +65,7 @@ def operations(spec):
                             "in": p["in"],
                             "required": p.get("required", False),
                             "type": _type_of(p.get("schema", {})),
-                            "description": p.get("description", ""),
+                            "description": _description(p, p.get("schema", {})),
                         }
                         for p in parameters
                     ],
@@ -65,7 +74,7 @@ def operations(spec):
                             "name": name,
                             "required": name in body_schema.get("required", []),
                             "type": _type_of(field),
-                            "description": field.get("description", ""),
+                            "description": _description(field),
                         }
                         for name, field in body_schema.get("properties", {}).items()
                     ],
