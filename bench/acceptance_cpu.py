@@ -43,15 +43,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigma_terms.settings")
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("PRODUCT_RATE_LIMIT", "1000000000")
 
-STATUS_PATH = "/api/documents/terms-of-service/acceptances/{account}/"
-RECORD_PATH = "/api/documents/terms-of-service/acceptances/"
+STATUS_PATH = "/api/acceptances/status/"
+STATUS_QUERY = "document=terms-of-service&account={account}"
+RECORD_PATH = "/api/acceptances/"
 
 
-def environ(method, path, token, body=b""):
+def environ(method, path, token, body=b"", query=""):
     return {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000",
         "HTTP_HOST": "127.0.0.1:8000",
@@ -137,10 +138,12 @@ def main():
     random.seed(17)
 
     def status_request(n):
-        return environ("GET", STATUS_PATH.format(account=f"acct-{random.randrange(args.accounts)}"), token)
+        query = STATUS_QUERY.format(account=f"acct-{random.randrange(args.accounts)}")
+        return environ("GET", STATUS_PATH, token, query=query)
 
     def record_request(n):
-        body = json.dumps({"account": f"cpu-{run}-{n}", "version": latest, "language": "vi"}).encode()
+        body = {"document": "terms-of-service", "account": f"cpu-{run}-{n}", "version": latest, "language": "vi"}
+        body = json.dumps(body).encode()
         return environ("POST", RECORD_PATH, token, body)
 
     statements, cache_calls = [0], [0]

@@ -634,14 +634,16 @@ with connection.cursor() as cursor:
     cursor.execute("SELECT count(*), count(DISTINCT account) FROM legal_acceptance")
     count, distinct = cursor.fetchone()
 latest = document.versions.published().order_by("-number").first()
-print(json.dumps({"secret": secret, "records": count, "accounts": distinct, "latest": latest.number}))
+print(json.dumps({"secret": secret, "records": count, "accounts": distinct, "latest": latest.number,
+                  "sha256": latest.body_sha256_vi}))
 """
 
 # wrk scripts: the token and the values are filled in by `acceptance_script`.
 STATUS_LUA = """
 wrk.headers["Authorization"] = "Bearer __TOKEN__"
 request = function()
-  local path = string.format("/api/documents/terms-of-service/acceptances/acct-%d/", math.random(0, __ACCOUNTS__ - 1))
+  local path = string.format("/api/acceptances/status/?document=terms-of-service&account=acct-%d",
+                             math.random(0, __ACCOUNTS__ - 1))
   return wrk.format("GET", path)
 end
 """
@@ -652,7 +654,7 @@ wrk.headers["Content-Type"] = "application/json"
 request = function()
   local ids = {}
   for i = 1, __BATCH__ do ids[i] = string.format('"acct-%d"', math.random(0, __ACCOUNTS__ - 1)) end
-  return wrk.format(nil, nil, nil, '{"accounts":[' .. table.concat(ids, ",") .. ']}')
+  return wrk.format(nil, nil, nil, '{"document":"terms-of-service","accounts":[' .. table.concat(ids, ",") .. ']}')
 end
 """
 # Each request records a new account (201), never a repeat (200): the cost of a real write.
@@ -668,7 +670,8 @@ end
 local counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{"account":"new-__RUN__-%d-%d","version":__VERSION__,"language":"vi"}', tid, counter)
+  local body = string.format('{"document":"terms-of-service","account":"new-__RUN__-%d-%d","version":__VERSION__,'
+    .. '"language":"vi","sha256":"__SHA256__","method":"clickwrap"}', tid, counter)
   return wrk.format(nil, nil, nil, body)
 end
 """
@@ -729,7 +732,7 @@ def _acceptance_run(env, workdir, args, redis):
     }
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    status_path = "/api/documents/terms-of-service/acceptances/acct-0/"
+    status_path = "/api/acceptances/status/?document=terms-of-service&account=acct-0"
     log = workdir / "acceptance-server.log"  # every product request is logged at INFO, as in production
     with Server(env, port, log=log):
         request = urllib.request.Request(base + status_path, headers={"Authorization": f"Bearer {token}"})
@@ -740,12 +743,8 @@ def _acceptance_run(env, workdir, args, redis):
     targets = [
         ("static file, size of a status answer (baseline)", "/static/bench/acceptance-baseline.json", None),
         ("status of one account (GET)", status_path, "status"),
-        (
-            f"batch status of {args.batch} accounts (POST)",
-            "/api/documents/terms-of-service/acceptances/status",
-            "batch",
-        ),
-        ("record a new acceptance (POST, 201)", "/api/documents/terms-of-service/acceptances/", "record"),
+        (f"batch status of {args.batch} accounts (POST)", "/api/acceptances/status/", "batch"),
+        ("record a new acceptance (POST, 201)", "/api/acceptances/", "record"),
         ("JWKS (public)", "/.well-known/jwks.json", None),
     ]
     rounds = {label: [] for label, _path, _script in targets}
@@ -761,6 +760,7 @@ def _acceptance_run(env, workdir, args, redis):
                         RECORD_LUA,
                         token=token,
                         version=data["latest"],
+                        sha256=data["sha256"],
                         run=f"{number}{secrets.token_hex(4)}",
                     )
                 rounds[label].append(

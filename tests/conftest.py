@@ -66,7 +66,7 @@ def _release_records_before_flush(request):
     Django empties the tables with DELETE after a transactional test, which the triggers
     that protect published versions refuse (PostgreSQL uses TRUNCATE, which they do not
     see). Set up after the database fixture, this runs before its flush: it lifts the
-    triggers, empties the versions table and puts the triggers back.
+    triggers, empties the tables they guard (versions, log, acceptances) and puts them back.
     """
     if not _is_transactional(request):
         yield
@@ -75,14 +75,16 @@ def _release_records_before_flush(request):
     yield
     from django.db import connection
 
-    from legal import db_triggers, log_triggers
+    from legal import acceptance_triggers, db_triggers, log_triggers
 
     if connection.vendor == "sqlite":
         db_triggers.remove(connection)
         log_triggers.remove(connection)
+        acceptance_triggers.remove(connection)
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA foreign_keys = OFF")
             for table in (
+                acceptance_triggers.TABLE,
                 log_triggers.STAMPS,
                 log_triggers.PDFS,
                 log_triggers.LEAVES,
@@ -93,6 +95,7 @@ def _release_records_before_flush(request):
             cursor.execute("PRAGMA foreign_keys = ON")
         db_triggers.install(connection)
         log_triggers.install(connection)
+        acceptance_triggers.install(connection)
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_the_status_of_one_account_is_two_queries(terms, credential):
     with CaptureQueriesContext(connection) as context:
         status = acceptance_status(terms.document, "acct-1")
     assert status.accepted.account == "acct-1"
-    assert not status.must_accept
+    assert not status.reacceptance_required
     assert len(statements(context)) == 2
 
 
