@@ -133,7 +133,7 @@ def main():
 
     application = WSGIHandler()
     _credential, token = issue_credential(name=f"cpu-{time.time_ns()}")
-    latest = DocumentVersion.objects.latest_published().number
+    latest = DocumentVersion.objects.latest_published()
     run = time.time_ns()
     random.seed(17)
 
@@ -142,7 +142,10 @@ def main():
         return environ("GET", STATUS_PATH, token, query=query)
 
     def record_request(n):
-        body = {"document": "terms-of-service", "account": f"cpu-{run}-{n}", "version": latest, "language": "vi"}
+        body = {
+            "document": "terms-of-service", "account": f"cpu-{run}-{n}", "version": latest.number,
+            "language": "vi", "sha256": latest.body_sha256_vi, "method": "clickwrap",
+        }  # fmt: skip
         body = json.dumps(body).encode()
         return environ("POST", RECORD_PATH, token, body)
 
