@@ -44,10 +44,9 @@ from .acceptance_schemas import (
     SiteInstant,
     Slug,
 )
-from .acceptances import Acceptance, Scope
 from .api import InvalidInstant, _iso, history_urls, parse_instant
 from .links import site_url
-from .models import Document
+from .models import Acceptance, Document, Scope
 from .product_auth import authenticate
 from .receipts import ReceiptKeyError
 

@@ -18,8 +18,15 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from . import clock
-from .acceptances import Acceptance, ProductCredential
-from .models import Document, DocumentVersion, PublicState, in_effect_among, language_codes, scheduled_among
+from .models import (
+    Acceptance,
+    Document,
+    DocumentVersion,
+    ProductCredential,
+    in_effect_among,
+    language_codes,
+    scheduled_among,
+)
 
 # A product's clock may run a little ahead of ours; an acceptance further in the future is refused.
 ACCEPTED_AT_SKEW = datetime.timedelta(seconds=60)
@@ -68,69 +75,116 @@ def record_acceptance(
     another request under that key is refused. Without one, the same account and version
     still give the same record: a repeated or concurrent submission returns the first one.
     """
+    now = clock.now()
+    accepted_at = now if accepted_at is None else accepted_at
+    version = (
+        DocumentVersion.objects.listed()
+        .filter(document=document, number=version_number)
+        .only(*version_fields())
+        .first()
+    )
+    if version is None:
+        raise AcceptanceRefused("unknown_version", f"{document.slug} has no published version {version_number}.")
+    # A new record is checked and inserted; the first record of a repeated submission is only
+    # looked for when the insert or a check refuses, so a new record costs no query for it.
+    try:
+        text_sha256 = accepted_text_sha256(version, language=language, sha256=sha256, accepted_at=accepted_at, now=now)
+    except AcceptanceRefused:
+        recorded = recorded_before(credential, idempotency_key, request_sha256, version, account)
+        if recorded is None:
+            raise
+        return recorded
+    acceptance = Acceptance(
+        document=document,
+        version=version,
+        version_number=version.number,
+        account=account,
+        language=language,
+        text_sha256=text_sha256,
+        method=method,
+        accepted_at=accepted_at,
+        recorded_at=now,
+        credential=credential,
+        product=credential.name,
+        metadata=metadata or {},
+        idempotency_key=idempotency_key,
+        request_sha256=request_sha256 if idempotency_key is not None else None,
+    )
+    try:
+        insert(acceptance)
+    except IntegrityError:
+        # Recorded before: a retry under the same key, a repeated submission, or a concurrent
+        # one that committed first.
+        recorded = recorded_before(credential, idempotency_key, request_sha256, version, account)
+        if recorded is None:
+            raise
+        return recorded
+    return acceptance, True
+
+
+def recorded_before(credential, idempotency_key, request_sha256, version, account) -> tuple[Acceptance, bool] | None:
+    """(the first record, False) of a request seen before: its key's, else the account's for `version`.
+
+    None when there is none. A key sent before with another body is refused.
+    """
     if idempotency_key is not None:
         existing = Acceptance.objects.by_idempotency_key(credential, idempotency_key).first()
         if existing is not None:
             return _replay(existing, request_sha256)
-    now = clock.now()
-    accepted_at = now if accepted_at is None else accepted_at
-    version = DocumentVersion.objects.listed().filter(document=document, number=version_number).without_texts().first()
-    if version is None:
-        raise AcceptanceRefused("unknown_version", f"{document.slug} has no published version {version_number}.")
-    existing = Acceptance.objects.filter(version=version, account=account).first()
-    if existing is not None:
-        return existing, False
+    existing = first_record(version, account)
+    return None if existing is None else (existing, False)
+
+
+def accepted_text_sha256(version, *, language, sha256, accepted_at, now) -> str:
+    """The SHA-256 of the text `version` that may be recorded as accepted; else AcceptanceRefused."""
+    number = version.number
     if version.is_withdrawn:
-        raise AcceptanceRefused("version_withdrawn", f"Version {version_number} was withdrawn and never took effect.")
+        raise AcceptanceRefused("version_withdrawn", f"Version {number} was withdrawn and never took effect.")
     if language not in language_codes():
         raise AcceptanceRefused("invalid_language", f"'language' must be one of {', '.join(language_codes())}.")
     text_sha256 = getattr(version, f"body_sha256_{language}")
     if not text_sha256:
-        raise AcceptanceRefused("language_unavailable", f"Version {version_number} has no text in {language!r}.")
+        raise AcceptanceRefused("language_unavailable", f"Version {number} has no text in {language!r}.")
     if sha256 is not None and sha256 != text_sha256:
         raise AcceptanceRefused(
-            "sha256_mismatch", f"'sha256' is not the SHA-256 of version {version_number}'s {language!r} text."
+            "sha256_mismatch", f"'sha256' is not the SHA-256 of version {number}'s {language!r} text."
         )
     if accepted_at > now + ACCEPTED_AT_SKEW:
         raise AcceptanceRefused("accepted_at_in_future", "'accepted_at' is in the future.")
     if accepted_at < version.published_at:
-        raise AcceptanceRefused(
-            "not_yet_published", f"Version {version_number} was not published yet at 'accepted_at'."
-        )
-    if version.public_state(accepted_at) not in (PublicState.IN_EFFECT, PublicState.SCHEDULED):
+        raise AcceptanceRefused("not_yet_published", f"Version {number} was not published yet at 'accepted_at'.")
+    # In effect or scheduled at `accepted_at`: a version already in effect must still be the one
+    # in effect then, not superseded (one indexed row, its key alone).
+    if not version.is_scheduled_at(accepted_at) and version.pk != (
+        DocumentVersion.objects.filter(document=version.document_id)
+        .in_effect(accepted_at)
+        .values_list("pk", flat=True)
+        .first()
+    ):
         raise AcceptanceRefused(
             "version_superseded",
-            f"Version {version_number} was superseded at 'accepted_at'; accept the version in effect or a scheduled one.",
+            f"Version {number} was superseded at 'accepted_at'; accept the version in effect or a scheduled one.",
         )
-    try:
+    return text_sha256
+
+
+def first_record(version, account) -> Acceptance | None:
+    """The record of `account`'s acceptance of `version`, if there is one (there is at most one)."""
+    return Acceptance.objects.filter(version=version, account=account).first()
+
+
+def insert(acceptance: Acceptance) -> None:
+    """INSERT the record; IntegrityError when the account's acceptance of the version exists.
+
+    Alone, the INSERT commits by itself (durably: synchronous_commit stays on), one round-trip
+    with no BEGIN and COMMIT around it. Inside a caller's transaction a savepoint keeps a
+    refused duplicate from spoiling that transaction.
+    """
+    if transaction.get_connection().in_atomic_block:
         with transaction.atomic():
-            acceptance = Acceptance.objects.create(
-                document=document,
-                version=version,
-                version_number=version.number,
-                account=account,
-                language=language,
-                text_sha256=text_sha256,
-                method=method,
-                accepted_at=accepted_at,
-                recorded_at=now,
-                credential=credential,
-                product=credential.name,
-                metadata=metadata or {},
-                idempotency_key=idempotency_key,
-                request_sha256=request_sha256 if idempotency_key is not None else None,
-            )
-    except IntegrityError:
-        # A concurrent submission of the same key, or of the same account and version, committed first.
-        if idempotency_key is not None:
-            existing = Acceptance.objects.by_idempotency_key(credential, idempotency_key).first()
-            if existing is not None:
-                return _replay(existing, request_sha256)
-        existing = Acceptance.objects.filter(version=version, account=account).first()
-        if existing is None:
-            raise
-        return existing, False
-    return acceptance, True
+            acceptance.save(force_insert=True)
+    else:
+        acceptance.save(force_insert=True)
 
 
 @dataclass(frozen=True)
@@ -152,6 +206,43 @@ def acceptance_status(document: Document, account: str, at: datetime.datetime | 
     return acceptance_statuses(document, [account], at)[account]
 
 
+def version_fields() -> list[str]:
+    """The columns of a version that recording and the status read: no texts, renderings or authors.
+
+    Loading a version costs Python time per column (the dates above all), and the status
+    loads every published version, so the other columns stay unread (a deferred column is
+    still read, with a query, if code ever asks for it).
+    """
+    hashes = [f"body_sha256_{code}" for code in language_codes()]
+    return ["document", "number", "status", "change_kind", "effective_at", "published_at", *hashes]
+
+
+def counting_acceptances(
+    document: Document, accounts: list[str], at: datetime.datetime, *, published: list[DocumentVersion]
+) -> dict[str, Acceptance]:
+    """Each account's acceptance that counts at `at`: that of its highest published version.
+
+    `published` are the document's published versions, which the caller has loaded: their
+    keys are cheaper to send than a subquery is to build. One query. For one account it is
+    the first row in that order (a walk down the index on document, account and version
+    number); for several, a window keeps the first row of each account. Both orders are the
+    same, so both forms give the same record.
+    """
+    rows = Acceptance.objects.of_accounts(document, accounts).filter(
+        version__in=[version.pk for version in published], accepted_at__lte=at
+    )
+    order = [F("version_number").desc(), F("recorded_at").asc()]
+    if len(accounts) == 1:
+        rows = rows.order_by(*order)[:1]
+    else:
+        rows = rows.annotate(rank=Window(RowNumber(), partition_by=F("account"), order_by=order)).filter(rank=1)
+    best = {}
+    for acceptance in rows:
+        acceptance.document = document  # the one asked about: no join for it
+        best[acceptance.account] = acceptance
+    return best
+
+
 def acceptance_statuses(
     document: Document, accounts: list[str], at: datetime.datetime | None = None
 ) -> dict[str, AcceptanceStatus]:
@@ -161,22 +252,10 @@ def acceptance_statuses(
     acceptance of one does not count.
     """
     at = clock.now() if at is None else at
-    published = list(DocumentVersion.objects.published().filter(document=document).without_texts().order_by("number"))
-    # Each account's acceptance of its highest published version, one row per account.
-    best = {}
-    rows = (
-        Acceptance.objects.of_accounts(document, accounts)
-        .filter(version__in=DocumentVersion.objects.published(), accepted_at__lte=at)
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=F("account"), order_by=[F("version_number").desc(), F("recorded_at").asc()]
-            )
-        )
-        .filter(rank=1)
+    published = list(
+        DocumentVersion.objects.published().filter(document=document).only(*version_fields()).order_by("number")
     )
-    for acceptance in rows:
-        acceptance.document = document  # the one asked about: no join for it
-        best[acceptance.account] = acceptance
+    best = counting_acceptances(document, accounts, at, published=published)
     current = in_effect_among(published, at)
     upcoming = scheduled_among(published, at)
     taken_effect = [v for v in published if current is not None and v.number <= current.number]

@@ -19,8 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from legal import acceptance_api, acceptance_schemas
-from legal.acceptances import Acceptance, ProductCredential, Scope
-from legal.models import DocumentVersion
+from legal.models import Acceptance, DocumentVersion, ProductCredential, Scope
 from legal.product_auth import issue_credential
 from legal.publishing import withdraw_version
 from sigma_terms.settings import redis_cache

@@ -1,4 +1,4 @@
-"""Acceptance records and product credentials (legal/acceptances.py): storage, commands, admin, append-only.
+"""Acceptance records and product credentials (legal/models/acceptances.py): storage, commands, admin, append-only.
 
 The API that records and reads them is tests/test_acceptance_api.py's.
 """
@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from legal import acceptance_api, acceptance_triggers
-from legal.acceptances import Acceptance, ProductCredential, Scope
+from legal.models import Acceptance, ProductCredential, Scope
 from legal.product_auth import issue_credential
 from tests.conftest import START, make_version, site_time
 from tests.test_acceptance_api import STATUS, accept, assert_error, bearer, post, status_of
@@ -200,7 +200,7 @@ def test_staff_who_may_view_acceptances_export_the_selected_records(client, term
 
 
 def test_an_admin_export_is_bounded(client, terms, token, monkeypatch):
-    from legal import admin_acceptances
+    from legal.admin import acceptances as admin_acceptances
 
     accept(client, token, account="acct-1")
     accept(client, token, account="acct-2")

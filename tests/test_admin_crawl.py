@@ -15,10 +15,8 @@ from babel.messages.pofile import read_po
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from legal.models import DocumentVersion
+from legal.models import DocumentVersion, Notification, Subscription, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from legal.publishing import new_draft_from, withdraw_version
-from legal.subscriptions import Notification, Subscription
-from legal.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.conftest import START, make_version, site_time
 from tests.test_admin import staff
 

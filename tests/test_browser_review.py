@@ -16,8 +16,7 @@ from playwright.sync_api import expect
 
 from django.contrib.auth.models import Group, Permission, User
 
-from legal.models import DocumentVersion
-from legal.reviews import StaffLanguage
+from legal.models import DocumentVersion, StaffLanguage
 from tests import test_browser  # skips this module too where Chromium is missing
 from tests.conftest import START
 from tests.smtp import smtp_server

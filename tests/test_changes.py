@@ -13,8 +13,8 @@ from django.core.cache import cache
 from django.db import connection
 
 from legal.diffing import compare_html, diff_words
+from legal.models import StoredRedline
 from legal.publishing import withdraw_version
-from legal.redlines import StoredRedline
 from legal.rendering import LIMITS, render_markdown
 from tests.conftest import make_version, site_time, text_of
 

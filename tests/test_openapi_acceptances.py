@@ -9,7 +9,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from legal.acceptance_schemas import AcceptanceRequest
-from legal.acceptances import ProductCredential, Scope
+from legal.models import ProductCredential, Scope
 from legal.openapi import acceptance_paths
 from legal.product_auth import issue_credential
 from tests.conftest import make_version, site_time

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from legal.models import DocumentVersion, PublicState
+from legal.models import DocumentVersion, Notification, PublicState, Subscription
 from legal.publishing import (
     PublishingError,
     new_draft_from,
@@ -24,7 +24,6 @@ from legal.publishing import (
     reissue_draft,
     withdraw_version,
 )
-from legal.subscriptions import Notification, Subscription
 from legal.translation_sync import confirm_sections
 from tests.conftest import START, site_time
 

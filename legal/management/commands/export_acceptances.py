@@ -7,9 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from legal import clock
 from legal.acceptance_api import acceptance_json, csv_lines
 from legal.acceptance_schemas import ACCOUNT
-from legal.acceptances import Acceptance
 from legal.api import _iso, history_urls
-from legal.models import Document
+from legal.models import Acceptance, Document
 from legal.receipts import ReceiptKeyError, jwks
 
 

@@ -2,9 +2,8 @@
 
 The models only. Products authenticate with a `ProductCredential` (`legal.product_auth`);
 recording and the re-acceptance rule live in `legal.acceptance_records`; the database
-triggers that keep `Acceptance` append-only in `legal.acceptance_triggers`. `legal.models`
-imports this module so the models belong to the app; foreign keys name their targets as
-strings so this module never imports `legal.models` back.
+triggers that keep `Acceptance` append-only in `legal.acceptance_triggers`. Foreign keys
+name their targets as strings so this module needs no other model module.
 """
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from .. import clock
 
 # An `Idempotency-Key` header longer than this is refused (422): a UUID is 36 characters.
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -86,12 +85,16 @@ class Acceptance(models.Model):
         BROWSEWRAP = "browsewrap", _("Shown while browsing")
         CONTINUED_USE = "continued-use", _("Continued use after notice")
 
+    # No index of their own: the indexes below start with the document, and the unique
+    # constraint with the version, so each would only cost every insert another index write.
     document = models.ForeignKey(
-        "legal.Document", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("document")
-    )
+        "legal.Document", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("document"),
+        db_index=False,
+    )  # fmt: skip
     version = models.ForeignKey(
-        "legal.DocumentVersion", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("version")
-    )
+        "legal.DocumentVersion", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("version"),
+        db_index=False,
+    )  # fmt: skip
     version_number = models.PositiveIntegerField(_("version number"))
     account = models.CharField(_("account"), max_length=128)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
