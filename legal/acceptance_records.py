@@ -2,8 +2,8 @@
 
 `record_acceptance` is the one way an acceptance is written (the API calls it); it checks
 the version against the time of acceptance, stores the SHA-256 of the exact text accepted
-and is idempotent per account and version, and per credential and `Idempotency-Key`.
-`acceptance_status` applies the re-acceptance rule: an account must accept again when a *material* version took effect after the one it
+and is idempotent per account and version, and per credential and `Idempotency-Key`. `acceptance_status` applies the re-acceptance
+rule: an account must accept again when a *material* version took effect after the one it
 accepted; editorial versions never require it, and withdrawn versions never took effect.
 """
 
@@ -83,17 +83,17 @@ def record_acceptance(
         .only(*version_fields())
         .first()
     )
-    # A new record is checked and inserted at once. An earlier record (of the idempotency key,
-    # or of the account and version) is looked for only when a check or the insert refuses,
-    # so a new record costs no query for it.
+    if version is None:
+        raise AcceptanceRefused("unknown_version", f"{document.slug} has no published version {version_number}.")
+    # A new record is checked and inserted; the first record of a repeated submission is only
+    # looked for when the insert or a check refuses, so a new record costs no query for it.
     try:
-        if version is None:
-            raise AcceptanceRefused("unknown_version", f"{document.slug} has no published version {version_number}.")
         text_sha256 = accepted_text_sha256(version, language=language, sha256=sha256, accepted_at=accepted_at, now=now)
     except AcceptanceRefused:
-        if (earlier := earlier_record(credential, idempotency_key, request_sha256, version, account)) is None:
+        recorded = recorded_before(credential, idempotency_key, request_sha256, version, account)
+        if recorded is None:
             raise
-        return earlier
+        return recorded
     acceptance = Acceptance(
         document=document,
         version=version,
@@ -113,31 +113,30 @@ def record_acceptance(
     try:
         insert(acceptance)
     except IntegrityError:
-        # Recorded before (a retry, a repeat) or just now by a concurrent submission.
-        if (earlier := earlier_record(credential, idempotency_key, request_sha256, version, account)) is None:
+        # Recorded before: a retry under the same key, a repeated submission, or a concurrent
+        # one that committed first.
+        recorded = recorded_before(credential, idempotency_key, request_sha256, version, account)
+        if recorded is None:
             raise
-        return earlier
+        return recorded
     return acceptance, True
 
 
-def earlier_record(credential, idempotency_key, request_sha256, version, account) -> tuple[Acceptance, bool] | None:
-    """(record, False) for a retry or a repeat, or None.
+def recorded_before(credential, idempotency_key, request_sha256, version, account) -> tuple[Acceptance, bool] | None:
+    """(the first record, False) of a request seen before: its key's, else the account's for `version`.
 
-    The record named by the `Idempotency-Key` (refused when the retry's body differs from the
-    first one's), else the account's record of `version`, whatever else the repeat says.
+    None when there is none. A key sent before with another body is refused.
     """
     if idempotency_key is not None:
         existing = Acceptance.objects.by_idempotency_key(credential, idempotency_key).first()
         if existing is not None:
             return _replay(existing, request_sha256)
-    if version is None:
-        return None
-    existing = Acceptance.objects.filter(version=version, account=account).first()
+    existing = first_record(version, account)
     return None if existing is None else (existing, False)
 
 
 def accepted_text_sha256(version, *, language, sha256, accepted_at, now) -> str:
-    """The SHA-256 of the text of `version` that may be recorded as accepted; else AcceptanceRefused."""
+    """The SHA-256 of the text `version` that may be recorded as accepted; else AcceptanceRefused."""
     number = version.number
     if version.is_withdrawn:
         raise AcceptanceRefused("version_withdrawn", f"Version {number} was withdrawn and never took effect.")
@@ -154,10 +153,14 @@ def accepted_text_sha256(version, *, language, sha256, accepted_at, now) -> str:
         raise AcceptanceRefused("accepted_at_in_future", "'accepted_at' is in the future.")
     if accepted_at < version.published_at:
         raise AcceptanceRefused("not_yet_published", f"Version {number} was not published yet at 'accepted_at'.")
-    # In effect or scheduled at `accepted_at`: one already in effect must still be the one in
-    # effect then, not superseded (one indexed row, its key alone).
-    in_effect = DocumentVersion.objects.filter(document=version.document_id).in_effect(accepted_at)
-    if not version.is_scheduled_at(accepted_at) and version.pk not in in_effect.values_list("pk", flat=True):
+    # In effect or scheduled at `accepted_at`: a version already in effect must still be the one
+    # in effect then, not superseded (one indexed row, its key alone).
+    if not version.is_scheduled_at(accepted_at) and version.pk != (
+        DocumentVersion.objects.filter(document=version.document_id)
+        .in_effect(accepted_at)
+        .values_list("pk", flat=True)
+        .first()
+    ):
         raise AcceptanceRefused(
             "version_superseded",
             f"Version {number} was superseded at 'accepted_at'; accept the version in effect or a scheduled one.",
@@ -165,8 +168,13 @@ def accepted_text_sha256(version, *, language, sha256, accepted_at, now) -> str:
     return text_sha256
 
 
+def first_record(version, account) -> Acceptance | None:
+    """The record of `account`'s acceptance of `version`, if there is one (there is at most one)."""
+    return Acceptance.objects.filter(version=version, account=account).first()
+
+
 def insert(acceptance: Acceptance) -> None:
-    """INSERT the record; IntegrityError when its account and version, or its key, are recorded already.
+    """INSERT the record; IntegrityError when the account's acceptance of the version exists.
 
     Alone, the INSERT commits by itself (durably: synchronous_commit stays on), one round-trip
     with no BEGIN and COMMIT around it. Inside a caller's transaction a savepoint keeps a

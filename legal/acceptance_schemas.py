@@ -16,7 +16,8 @@ from pydantic_core import PydanticCustomError
 
 from . import clock
 from .api import InvalidInstant, parse_instant
-from .models import MAX_IDEMPOTENCY_KEY_LENGTH, Acceptance, DocumentVersion, language_codes
+from .models import Acceptance, DocumentVersion, language_codes
+from .models.acceptances import MAX_IDEMPOTENCY_KEY_LENGTH
 
 # An account id: the product's own opaque identifier, safe in a URL.
 ACCOUNT = re.compile(r"[A-Za-z0-9._~:@-]{1,128}")

@@ -1,4 +1,4 @@
-"""Acceptance records and product credentials (legal/acceptances.py): storage, commands, admin, append-only.
+"""Acceptance records and product credentials (legal/models/acceptances.py): storage, commands, admin, append-only.
 
 The API that records and reads them is tests/test_acceptance_api.py's.
 """

@@ -141,7 +141,9 @@ def test_no_request_after_the_switch_sees_the_old_version(front, terms):
     for poller in pollers:
         poller.join()
     answered_before = [number for _sent, received, number, _status in seen if received < switch]
-    sent_after = [(round(sent - switch, 3), number, status) for sent, _received, number, status in seen if sent >= switch]
+    sent_after = [
+        (round(sent - switch, 3), number, status) for sent, _received, number, status in seen if sent >= switch
+    ]
     assert answered_before and set(answered_before) == {1}
     assert sent_after and [a for a in sent_after if a[1] != 2] == []
     first_new = min(received for _sent, received, number, _status in seen if number == 2)

@@ -1,12 +1,14 @@
-"""The products' rate limit counted in a real Redis: what each request costs it in round-trips."""
+"""The products' rate limit (django-ratelimit) counted in a real Redis: two commands a request, windows that expire."""
 
 import pytest
 import redis as redis_py
+from django_ratelimit.core import EXPIRATION_FUDGE
 
 from django.test import RequestFactory
 
 from legal.product_auth import issue_credential
-from legal.rate_limits import PRODUCT_RATE_WINDOW, product_over_limit
+from legal.rate_limits import PRODUCT_RATE_WINDOW as WINDOW
+from legal.rate_limits import product_over_limit
 from sigma_terms.settings import redis_cache
 from tests.redis_server import REDIS_SERVER, ThrowawayRedis
 
@@ -34,23 +36,32 @@ def sent_commands(client, block):
     return sent
 
 
-@pytest.mark.django_db
-def test_each_request_after_a_windows_first_is_two_redis_commands(redis, settings):
-    """django-ratelimit's add, which finds the window's key, and one increment (Django's takes two)."""
-    settings.PRODUCT_RATE_LIMIT = 100
-    credential = issue_credential(name="Media VOD")[0]
+@pytest.fixture
+def credential(db):
+    return issue_credential(name="Media VOD")[0]
+
+
+def test_each_counted_request_is_two_redis_commands(redis, settings, credential):
+    """django-ratelimit adds the window's key (SET NX), then increments it (one script call)."""
+    settings.PRODUCT_RATE_LIMIT = 4
     request = RequestFactory().get("/api/acceptances/status/")
-    other = issue_credential(name="Media Live")[0]
-    product_over_limit(request, other)  # connects and loads the script, once per process
-    product_over_limit(request, other)
+    for _ in range(2):  # connects, and loads the increment's script, once per process
+        assert product_over_limit(request, credential) is None
     waits = []
-    sent = sent_commands(redis, lambda: waits.extend(product_over_limit(request, credential) for _ in range(6)))
-    assert waits == [None] * 6
-    # The window's first: the add creates the key; then an add that finds it and an increment.
-    assert len(sent) == 1 + 5 * 2, "\n".join(sent)
-    settings.PRODUCT_RATE_LIMIT = 6  # a key per rate: this one counts afresh
-    assert [product_over_limit(request, credential) for _ in range(6)] == [None] * 6
-    assert 0 < product_over_limit(request, credential) <= PRODUCT_RATE_WINDOW + 1
+    sent = sent_commands(redis, lambda: waits.extend(product_over_limit(request, credential) for _ in range(4)))
+    assert waits[:2] == [None, None]  # the 3rd and 4th of the window
+    assert waits[2] == waits[3] and 1 <= waits[2] <= WINDOW
+    assert [command.split()[0] for command in sent] == ["SET", "EVALSHA"] * 4, "\n".join(sent)
+
+
+def test_a_windows_count_expires_with_its_window(redis, settings, credential):
+    settings.PRODUCT_RATE_LIMIT = 100
+    request = RequestFactory().get("/api/acceptances/status/")
+    product_over_limit(request, credential)
+    product_over_limit(request, credential)
+    (key,) = redis.keys("*rl:*")
+    assert 0 < redis.ttl(key) <= WINDOW + EXPIRATION_FUDGE
+    assert int(redis.get(key)) == 2
 
 
 def test_incr_of_a_missing_key_refuses_and_creates_nothing(redis):
@@ -59,6 +70,6 @@ def test_incr_of_a_missing_key_refuses_and_creates_nothing(redis):
     with pytest.raises(ValueError):
         cache.incr("nothing-here")
     assert redis.keys("*nothing-here*") == []
-    cache.add("counter", 1, timeout=60)
+    cache.add("counter", 1, timeout=WINDOW)
     assert cache.incr("counter", 5) == 6
     assert cache.get("counter") == 6

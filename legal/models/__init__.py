@@ -10,7 +10,7 @@
 - `webhooks`: webhook endpoints, their deliveries and the delivery log.
 """
 
-from .acceptances import MAX_IDEMPOTENCY_KEY_LENGTH, Acceptance, ProductCredential, Scope
+from .acceptances import Acceptance, ProductCredential, Scope
 from .documents import (
     ALWAYS_MUTABLE_FIELDS,
     PUBLISH_PERMISSION,
@@ -42,7 +42,6 @@ from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 __all__ = [
     "ALWAYS_MUTABLE_FIELDS",
     "ANCHOR_MAX_LENGTH",
-    "MAX_IDEMPOTENCY_KEY_LENGTH",
     "PUBLISH_PERMISSION",
     "REASON_MAX_LENGTH",
     "WITHDRAWAL_FIELDS",

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     made every recorded acceptance write one more index.
     """
 
-    dependencies = [("legal", "0015_acceptance_idempotency_key")]
+    dependencies = [("legal", "0014_scale_indexes")]
 
     operations = [
         migrations.AlterField(

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     so SQLite adds them without rebuilding the append-only table."""
 
     dependencies = [
-        ("legal", "0014_scale_indexes"),
+        ("legal", "0015_acceptance_indexes"),
     ]
 
     operations = [
