@@ -6,61 +6,12 @@ from datetime import timedelta
 import pytest
 
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from legal.models import DocumentVersion
-from legal.publishing import new_draft_from
-from legal.translation_sync import confirm_sections
-from tests.conftest import START, make_version, site_time, text_of
+from tests.conftest import ADMIN, START, form_data, make_version, site_time, staff, text_of
 
 pytestmark = pytest.mark.django_db
-
-ADMIN = "/admin/legal/documentversion/"
-
-
-def staff(name, group=None, **extra):
-    user = User.objects.create_user(name, password="pw", is_staff=True, **extra)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(staff("editor", "Legal editors"))
-    return client
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(staff("publisher", "Legal publishers"))
-    return client
-
-
-@pytest.fixture
-def draft(terms):
-    draft = new_draft_from(terms)
-    draft.effective_at = START + timedelta(days=31)
-    draft.summary_vi, draft.summary_en = "Sửa điều 2", "Clause 2 amended"
-    draft.body_vi = terms.body_vi.replace("Khách hàng sẽ tạo tài khoản", "Khách hàng phải tạo tài khoản")
-    draft.body_en = terms.body_en.replace("the Customer shall create", "the Customer must create")
-    draft.save()
-    confirm_sections(draft)  # the English was updated with the Vietnamese
-    return draft
-
-
-def form_data(version, **changes):
-    data = {
-        "document": version.document_id,
-        "change_kind": version.change_kind,
-        "effective_at_0": "2026-12-30",
-        "effective_at_1": "00:00:00",
-    }
-    for code in ("vi", "en"):
-        for base in ("title", "summary", "body"):
-            data[f"{base}_{code}"] = getattr(version, f"{base}_{code}") or ""
-    data.update(changes)
-    return data
 
 
 def test_version_list_shows_state_languages_and_filters(publisher, terms, draft):

@@ -13,14 +13,12 @@ import pytest
 from babel.messages.pofile import read_po
 
 from django.conf import settings
-from django.contrib.auth.models import User
 
 from legal.models import DocumentVersion
-from legal.publishing import new_draft_from, withdraw_version
+from legal.publishing import new_draft_from
 from legal.subscriptions import Notification, Subscription
 from legal.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from tests.conftest import START, make_version, site_time
-from tests.test_admin import staff
+from tests.conftest import START, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +34,17 @@ VERSION_PAGES = (
 
 
 @pytest.fixture
-def site(terms):
+def subscriber(terms):
+    """One confirmed subscriber, there before versions 2 and 3 are published: each queues a notice."""
+    return Subscription.objects.create(
+        email="reader@example.com", document=terms.document, language="vi", confirmed_at=START
+    )
+
+
+@pytest.fixture
+def site(terms, subscriber, scheduled, withdrawn):
     """One version in each state, a subscriber and a notice, and a user per role."""
-    users = {
-        "editor": staff("editor", "Legal editors"),
-        "publisher": staff("publisher", "Legal publishers"),
-        "superuser": User.objects.create_superuser("root", password="pw"),
-    }
-    document = terms.document
-    Subscription.objects.create(email="reader@example.com", document=document, language="vi", confirmed_at=START)
-    scheduled = make_version(document, effective_at=site_time(2026, 12, 1, 0, 0))
-    withdrawn = make_version(document, effective_at=site_time(2026, 12, 2, 0, 0))
-    withdraw_version(withdrawn, user=users["publisher"], reason="Mistake.")
+    users = {role: role_user(role) for role in ROLES}
     undated = new_draft_from(terms, user=users["publisher"])
     no_english = new_draft_from(terms, user=users["publisher"])
     no_english.title_en = no_english.body_en = no_english.summary_en = ""

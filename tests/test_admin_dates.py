@@ -7,19 +7,9 @@ import pytest
 from django.utils import translation
 
 from legal.templatetags.date_words import distance_in_words
-from tests import test_admin
-from tests.conftest import site_time
-from tests.test_admin import ADMIN, form_data, staff
+from tests.conftest import ADMIN, form_data, site_time
 
 pytestmark = pytest.mark.django_db
-
-draft = test_admin.draft  # a draft of version 2 with a date, as in the admin tests
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(staff("editor", "Legal editors"))
-    return client
 
 
 def save_date(client, version, day, time="00:00", language="vi"):

@@ -4,16 +4,9 @@ import pytest
 
 from legal.models import DocumentVersion
 from legal.publishing import new_draft_from
-from tests.conftest import text_of
-from tests.test_admin import ADMIN, form_data, staff
+from tests.conftest import ADMIN, form_data, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(staff("editor", "Legal editors"))
-    return client
 
 
 def test_new_draft_asks_for_confirmation_before_it_creates_anything(editor, terms):

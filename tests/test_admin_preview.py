@@ -4,22 +4,9 @@ import pytest
 
 from django.conf import settings
 
-from legal.publishing import new_draft_from
-from tests.test_admin import ADMIN, staff
+from tests.conftest import ADMIN
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def undated_draft(terms):
-    """A new draft straight from "New draft from this version": no effective date yet."""
-    return new_draft_from(terms)
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(staff("editor", "Legal editors"))
-    return client
 
 
 def test_a_draft_without_an_effective_date_can_be_previewed(editor, undated_draft):

@@ -13,20 +13,13 @@ from legal.change_evidence import ClauseChange, changed_clauses
 from legal.models import DocumentVersion, Subscription
 from legal.publishing import PublishingError, new_draft_from, plan_publish, publish_version
 from legal.translation_sync import confirm_sections
-from tests.conftest import START, make_version, text_of
-from tests.test_admin import ADMIN, staff
+from tests.conftest import ADMIN, START, make_version, text_of
 
 pytestmark = pytest.mark.django_db
 
 EDITORIAL = DocumentVersion.ChangeKind.EDITORIAL
 MATERIAL = DocumentVersion.ChangeKind.MATERIAL
 LEAD = timedelta(seconds=300)
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(staff("publisher", "Legal publishers"))
-    return client
 
 
 def drafted(terms, *, vi=None, en=None, kind=EDITORIAL, effective_at=None, summary="Sửa lỗi chính tả"):

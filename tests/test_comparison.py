@@ -15,7 +15,7 @@ from legal.grouping import regroup
 from legal.publishing import withdraw_version
 from legal.redlines import StoredRedline
 from legal.rendering import render_markdown
-from tests.conftest import make_version, site_time, text_of
+from tests.conftest import make_version, rearranged_terms, site_time, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -246,26 +246,6 @@ def test_moves_with_edits_stop_being_diffed_past_their_allowance():
 
 
 # Pages ----------------------------------------------------------------------------------
-
-
-def rearranged_terms(terms):
-    """Version 2 changes the fee clause and the email address and moves section 1 to the end."""
-
-    def rearranged(body, fee):
-        intro, *sections = body.split("\n## ")
-        numbers = [("1", "3"), ("2", "1"), ("3", "2")]
-        renumbered = [s.replace(f"{old}.", f"{new}.", 1) for s, (old, new) in zip(sections, numbers, strict=True)]
-        first, second, third = renumbered
-        intro = intro.replace("contact@gviet.vn", "legal@sigma.video")
-        return "\n## ".join([intro, second.replace(*fee), third, first])
-
-    return make_version(
-        terms.document,
-        body_vi=rearranged(terms.body_vi, ("mức phí đăng ký", "gói dịch vụ đã đăng ký")),
-        body_en=rearranged(terms.body_en, ("subscription fee", "subscribed service plan")),
-        effective_at=site_time(2026, 12, 1, 0, 0),
-        summary="Definitions moved to the end; new contact address",
-    )
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 
 from django.conf import settings
 
-from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion
 from legal.publishing import new_draft_from, publish_version
 
@@ -80,10 +79,11 @@ def front(live_server, tmp_path):
 
 
 @pytest.fixture
-def terms(transactional_db, settings):
+def terms(settings, request):
+    """The shared `committed_terms` (nginx's worker reads them through the live server), under the front's settings."""
     settings.PUBLISH_LEAD_SECONDS = LEAD_SECONDS
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    return load_bundled_terms()
+    return request.getfixturevalue("committed_terms")
 
 
 def shown(body):

@@ -12,17 +12,16 @@ import datetime
 import pytest
 from memento_client import MementoClient
 
-from legal.importing import load_bundled_terms
 from tests.conftest import make_version, site_time
 
 SWITCH = site_time(2026, 12, 1, 0, 0)
 
 
 @pytest.fixture
-def history(transactional_db, live_server, clock, settings):
+def history(committed_terms, live_server, clock, settings):
     """Version 1 (the bundled Terms) and version 2 from SWITCH; the clock a day after SWITCH."""
     settings.ALLOWED_HOSTS = ["*"]
-    first = load_bundled_terms()
+    first = committed_terms
     second = make_version(first.document, effective_at=SWITCH)
     clock.move_to(SWITCH + datetime.timedelta(days=1))
     return live_server.url, first, second

@@ -193,18 +193,17 @@ def test_document_page_weighs_under_40_kb_compressed(client, terms, language):
 
 
 @pytest.fixture
-def withdrawn(terms, clock):
-    """Version 2 scheduled, version 3 published after it and then withdrawn with a reason."""
+def withdrawn_to_reissue(terms, scheduled, clock):
+    """Version 2 scheduled, version 3 published after it and then withdrawn with a reason, to be re-issued."""
     from legal.publishing import withdraw_version
 
-    make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
     version = make_version(terms.document, effective_at=site_time(2026, 12, 2, 0, 0), body_en=terms.body_en + "\nX.\n")
     clock.move_to(site_time(2026, 11, 25, 9, 30))
     return withdraw_version(version, reason="The new clause was not approved.", reissue=True)
 
 
 @pytest.mark.parametrize("language", ["en", "vi"])
-def test_a_withdrawn_version_keeps_its_address_with_410_and_the_reason(client, withdrawn, language):
+def test_a_withdrawn_version_keeps_its_address_with_410_and_the_reason(client, withdrawn_to_reissue, language):
     response = client.get(f"/{language}/terms-of-service/versions/3/")
     assert response.status_code == 410
     html5lib.HTMLParser(strict=True).parse(response.content.decode())
@@ -220,12 +219,12 @@ def test_a_withdrawn_version_keeps_its_address_with_410_and_the_reason(client, w
 
 
 @pytest.mark.parametrize("path", ["compare/1/3/", "compare/3/2/", "compare/3/1/"])
-def test_comparisons_with_a_withdrawn_version_are_410(client, withdrawn, path):
+def test_comparisons_with_a_withdrawn_version_are_410(client, withdrawn_to_reissue, path):
     response = client.get(f"/en/terms-of-service/{path}")
     assert response.status_code == 410 and "Version 3 was withdrawn" in text_of(response)
 
 
-def test_the_withdrawn_text_stays_downloadable(client, withdrawn):
+def test_the_withdrawn_text_stays_downloadable(client, withdrawn_to_reissue):
     response = client.get("/en/terms-of-service/versions/3/en.md")
     assert response.status_code == 200
-    assert response.content.decode() == withdrawn.body_en and response.content.decode().endswith("\nX.\n")
+    assert response.content.decode() == withdrawn_to_reissue.body_en and response.content.decode().endswith("\nX.\n")

@@ -42,11 +42,6 @@ def copy_row_sql(number, effective):
 
 
 @pytest.fixture
-def scheduled(terms):
-    return make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
-
-
-@pytest.fixture
 def without_triggers():
     """Someone with the owner's access lifts the triggers; they come back afterwards."""
     db_triggers.remove(connection)

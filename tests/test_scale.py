@@ -9,7 +9,6 @@ import re
 
 import pytest
 
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -37,12 +36,6 @@ def plan_of(sql):
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
         return " / ".join(str(row[-1]) for row in cursor.fetchall())
-
-
-@pytest.fixture
-def superuser(client):
-    client.force_login(User.objects.create_superuser("boss", "", "pw"))
-    return client
 
 
 def test_the_large_terms_are_the_largest_text_the_renderer_allows():

@@ -24,7 +24,7 @@ from legal.publishing import (
     reissue_draft,
     withdraw_version,
 )
-from legal.subscriptions import Notification, Subscription
+from legal.subscriptions import Notification
 from legal.translation_sync import confirm_sections
 from tests.conftest import START, site_time
 
@@ -50,16 +50,7 @@ def draft_from(version, *, vi, en, effective_at, kind, summary):
 
 
 @pytest.fixture
-def readers(terms):
-    make = Subscription.objects.create
-    return [
-        make(document=terms.document, email="doc@example.vn", language="vi", confirmed_at=START),
-        make(document=terms.document, email="reader@example.com", language="en", confirmed_at=START),
-    ]
-
-
-@pytest.fixture
-def material(terms, readers):
+def material(terms, subscribers):
     """Version 2: a material change to the fees clause, drafted from version 1."""
     draft = draft_from(
         terms,
@@ -85,7 +76,7 @@ def urgent_draft(terms):
 
 
 @pytest.fixture
-def carried_out(terms, material, readers, mailoutbox, clock):
+def carried_out(terms, material, subscribers, mailoutbox, clock):
     """The whole path: refused, withdrawn, fix published, re-issued keeping the notice, published."""
     call_command("send_notifications")  # subscribers are told about version 2
     clock.move_to(URGENT_DAY)
@@ -251,7 +242,7 @@ def test_the_withdrawal_follow_up_is_sent_once_in_each_language(carried_out, mai
     assert list(kinds) == ["sent", "sent"]
 
 
-def test_only_subscribers_who_were_told_get_the_follow_up(terms, material, readers, mailoutbox):
+def test_only_subscribers_who_were_told_get_the_follow_up(terms, material, subscribers, mailoutbox):
     """Notices not sent yet are cancelled instead: nobody is told of a withdrawal of what they never heard of."""
     withdraw_version(material, reason="Changed our mind.")
     call_command("send_notifications")

@@ -16,9 +16,8 @@ from django.db import connection, connections
 from legal.publishing import PublishingError, withdraw_version
 from legal.webhook_delivery import send_due_webhooks
 from legal.webhooks import WebhookDelivery, WebhookEndpoint, url_problem
-from tests.conftest import make_version, run_django, site_time
+from tests.conftest import make_version, run_django, site_time, staff
 from tests.smtp import closed_port
-from tests.test_admin import staff
 from tests.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.django_db
