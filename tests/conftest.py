@@ -4,11 +4,13 @@
 - Documents and versions: `terms` (version 1, loaded as `make run` loads it),
   `committed_terms` (the same, committed, for a live server or another connection),
   `scheduled` (version 2 from 1 December 2026), `two_versions`, `withdrawn` (version 3,
-  withdrawn), `history` (those and an unpublished draft), `draft` and `undated_draft`;
+  withdrawn), `history` (those and an unpublished draft), `three_versions` (1 and 2 in
+  effect in turn, 3 scheduled), `draft` and `undated_draft`;
   `make_version` and `rearranged_terms` build more, through `publish_version`.
 - Staff, in the groups migration 0002 makes: `staff(...)` and `role_user(role)`; the users
   `editor_user`, `publisher_user`, `superuser_user`; and the test client signed in as each:
   `editor`, `publisher`, `superuser`.
+- The database's guards: `execute(sql)` as the owner would, `without_triggers`.
 - Readers and machines: `subscribers` (one confirmed per language, one pending, one who
   left), `product_token` (a product credential with every scope), `mail` (a real SMTP
   server on loopback that the site sends to), `public_site_url`.
@@ -30,6 +32,7 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
+from django.db import connection, transaction
 
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion
@@ -195,6 +198,26 @@ def history(terms, scheduled, withdrawn):
 
 
 @pytest.fixture
+def three_versions(terms, clock):
+    """Version 1 and 2 in effect in turn, version 3 scheduled for 1 December 2026."""
+    v2 = make_version(
+        terms.document,
+        body_vi=terms.body_vi.replace("sẽ tạo tài khoản", "phải tạo tài khoản"),
+        body_en=terms.body_en.replace("shall create", "must create"),
+        effective_at=site_time(2026, 11, 24, 12, 5),
+    )
+    v3 = make_version(
+        terms.document,
+        body_vi=v2.body_vi + "\n## 4. Chấm dứt\n\nHai bên có thể chấm dứt.\n",
+        body_en=v2.body_en + "\n## 4. Termination\n\nEither party may terminate.\n",
+        effective_at=site_time(2026, 12, 1, 0, 0),
+        summary="New section 4",
+    )
+    clock.move_to(site_time(2026, 11, 24, 12, 5))  # version 2 takes effect after the publish lead time
+    return terms, v2, v3
+
+
+@pytest.fixture
 def undated_draft(terms):
     """A new draft straight from "New draft from this version": no effective date yet."""
     return new_draft_from(terms)
@@ -231,6 +254,27 @@ def rearranged_terms(terms):
         effective_at=site_time(2026, 12, 1, 0, 0),
         summary="Definitions moved to the end; new contact address",
     )
+
+
+# The database's own guards -------------------------------------------------------------
+
+
+def execute(sql, params=()):
+    """Raw SQL in its own transaction, as someone with the owner's access would run it."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.fixture
+def without_triggers():
+    """Someone with the owner's access lifts every trigger; they come back afterwards."""
+    from legal import db_triggers, log_triggers
+
+    db_triggers.remove(connection)
+    log_triggers.remove(connection)
+    yield
+    db_triggers.install(connection)
+    log_triggers.install(connection)
 
 
 # Staff ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Every admin page of the legal app works for every role and every version's state.
+"""Every page of the legal admin (the whole admin package) works for every role and every version's state.
 
 Signs in as editor, publisher and superuser and requests each page for versions in every
 state; none may answer 5xx, and each answers exactly what the role allows. The Vietnamese

@@ -1,5 +1,7 @@
 """The reading site in a real browser: the system Chromium driven by Playwright.
 
+A cross-cutting walk; it mainly covers the reader pages (legal/views.py, templates, static/).
+
 Skipped when /usr/bin/chromium is missing (Debian package `chromium`); Playwright never
 downloads a browser of its own. Screenshots of the main pages go to `screenshots/`.
 """

@@ -1,5 +1,7 @@
 """The review hand-off and guided publishing in a real browser, as a new editor and publisher would use them.
 
+A cross-cutting walk; it mainly covers the version admin (DocumentVersionAdmin) and legal/reviewing.py.
+
 The system Chromium driven by Playwright against a live server, with a real SMTP server on
 loopback for the review email. Every step saves a screenshot to pytest's temporary folder
 (printed at the end); the README's "For legal staff" captions name them.
@@ -15,16 +17,16 @@ from playwright.sync_api import expect
 
 from legal.models import DocumentVersion
 from legal.reviews import StaffLanguage
-from tests import test_browser  # skips this module too where Chromium is missing
+from tests import test_browser_reader  # skips this module too where Chromium is missing
 from tests.conftest import EDITORS, PUBLISHERS, START, staff
 
 pytestmark = pytest.mark.browser
 
 # The browser, live server and page fixtures of the reader's browser tests.
-_allow_orm_beside_playwright = test_browser._allow_orm_beside_playwright
-browser = test_browser.browser
-site = test_browser.site
-new_page = test_browser.new_page
+_allow_orm_beside_playwright = test_browser_reader._allow_orm_beside_playwright
+browser = test_browser_reader.browser
+site = test_browser_reader.site
+new_page = test_browser_reader.new_page
 
 PASSWORD = "a-long-staff-password"
 VERSIONS = "/admin/legal/documentversion/"

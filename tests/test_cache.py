@@ -1,4 +1,4 @@
-"""The site against a real Redis that dies, hangs and comes back stale.
+"""The fail-open page cache (sigma_terms/cache.py) against a real Redis that dies, hangs and comes back stale.
 
 Each test starts its own redis-server on a free loopback port (tests/redis_server.py) and
 points the cache at it with the project's own cache settings. Which version is in effect

@@ -1,5 +1,7 @@
 """deploy/nginx.conf in front of a live server: what it caches, and the switch through it.
 
+Cross-cutting: the deployment front; it mainly covers legal/caching.py's headers as nginx obeys them.
+
 Runs Debian's nginx (installed by .ci/run) with the repository's configuration file, its
 placeholders filled in, on a free loopback port. Skipped when nginx is missing.
 """

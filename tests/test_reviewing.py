@@ -1,4 +1,4 @@
-"""The review hand-off: an editor submits a draft, every publisher is emailed, a publisher sends it back.
+"""The review hand-off (legal/reviewing.py, legal/reviews.py): an editor submits a draft, every publisher is emailed, a publisher sends it back.
 
 Emails go through a real SMTP server on loopback (tests/smtp.py); each step is in the version's history.
 """

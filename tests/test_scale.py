@@ -1,5 +1,8 @@
 """Long histories cost what short ones do: the admin's list, the API and the redline's reader.
 
+Cross-cutting (bench/scale.py's histories); it mainly covers the version admin's list, legal/api.py's
+paging, legal/diffing.py's reader and legal/verification.py.
+
 Histories are built by bench/scale.py's `fill`, the bench's own fast path (bulk rows under
 the publishing service's mark, the newest through `publish_version`); the record it makes
 verifies like any other.

@@ -1,4 +1,4 @@
-"""What crawlers and link previews read: sitemap.xml, robots.txt, Open Graph and Twitter card tags."""
+"""What crawlers and link previews read: sitemap.xml (legal/sitemaps.py), robots.txt, Open Graph and Twitter card tags."""
 
 import xml.etree.ElementTree as ET
 

@@ -16,17 +16,12 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from legal import db_triggers, log_triggers, merkle, transparency
+from legal import log_triggers, merkle, transparency
 from legal.evidence import AppendOnlyError, LogLeaf, TreeHead
 from legal.publishing import withdraw_version
-from tests.conftest import make_version, site_time
+from tests.conftest import execute, make_version, site_time
 
 pytestmark = pytest.mark.django_db
-
-
-def execute(sql, params=()):
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 # An independent RFC 9162 §2.1, written from the RFC's recursive definitions ----------------
@@ -351,16 +346,6 @@ def test_truncate_is_refused_to_roles_that_do_not_own_the_log(terms):
 
 
 # Verification and backfill ---------------------------------------------------------------
-
-
-@pytest.fixture
-def without_triggers():
-    """Someone with the owner's access lifts every trigger; they come back afterwards."""
-    db_triggers.remove(connection)
-    log_triggers.remove(connection)
-    yield
-    db_triggers.install(connection)
-    log_triggers.install(connection)
 
 
 def verify_log():

@@ -1,4 +1,5 @@
-"""Bad input and every link: nothing the site links to, and no malformed request, is a 5xx."""
+"""Every route (legal/urls.py, sigma_terms/urls.py) against bad input and every link: nothing the site
+links to, and no malformed request, is a 5xx. Cross-cutting: the views behind the routes answer."""
 
 import re
 from urllib.parse import urljoin, urlsplit
