@@ -25,10 +25,9 @@ from django.views.decorators.http import require_safe
 
 from . import clock, receipts
 from .acceptance_records import AcceptanceRefused, acceptance_status, acceptance_statuses, record_acceptance
-from .acceptances import Acceptance, Scope
 from .api import InvalidInstant, _iso, history_urls, parse_instant
 from .links import site_url
-from .models import Document, language_codes
+from .models import Acceptance, Document, Scope, language_codes
 from .product_auth import authenticate
 from .receipts import ReceiptKeyError
 

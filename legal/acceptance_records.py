@@ -15,8 +15,16 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from . import clock
-from .acceptances import Acceptance, ProductCredential
-from .models import Document, DocumentVersion, PublicState, in_effect_among, language_codes, scheduled_among
+from .models import (
+    Acceptance,
+    Document,
+    DocumentVersion,
+    ProductCredential,
+    PublicState,
+    in_effect_among,
+    language_codes,
+    scheduled_among,
+)
 
 # A product's clock may run a little ahead of ours; an acceptance further in the future is refused.
 ACCEPTED_AT_SKEW = datetime.timedelta(seconds=60)

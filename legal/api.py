@@ -121,7 +121,7 @@ def json_response(data, *, status=200, max_age=None):
     response = HttpResponse(body, status=status, content_type="application/json")
     response["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
     patch_cache_control(
-        response, public=True, max_age=caching.within_lead(settings.API_MAX_AGE if max_age is None else max_age)
+        response, public=True, max_age=caching.max_age_until(None, settings.API_MAX_AGE if max_age is None else max_age)
     )
     return _cors(response)
 

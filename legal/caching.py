@@ -23,6 +23,7 @@ cached answers alike. Every lifetime is a setting (README, "Cache lifetimes").
 
 import hashlib
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ KEY_PARAMETERS = ("on", "at", "page")
 # security and language headers are not stored: the middleware that sets them sits in front of
 # PageCacheMiddleware, so cached and fresh answers get them from the same code.
 # Memento's headers (legal/memento.py) belong to the page, so they are kept with it.
+# Caches in front keep time in whole seconds: nginx counts an answer fresh to the end of the
+# second in which its max-age runs out (tests/test_front.py), and an answer takes time to reach
+# a cache. So every max-age ends this many seconds before the instant it must not outlive (the
+# next switch, or the publish lead): one for the rounding, one for the way.
+CACHE_CLOCK_MARGIN = 2
 KEPT_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Link", "Memento-Datetime", "Vary")
 
 
@@ -166,16 +172,17 @@ def store_page(request, response, *, generation, last_modified, next_change, max
 def max_age_until(next_change, ceiling=None, read_at=None):
     """`max-age` for a public response whose data was read at `read_at` (epoch seconds, default now).
 
-    Never past `next_change` (epoch seconds or None), never longer than `ceiling`
-    (default HTTP_MAX_AGE), and never past `read_at` + PUBLISH_LEAD_SECONDS.
+    Never longer than `ceiling` (default HTTP_MAX_AGE), and ending `CACHE_CLOCK_MARGIN`
+    seconds before the earlier of `next_change` (epoch seconds or None) and `read_at` +
+    PUBLISH_LEAD_SECONDS.
     """
     now = clock.now().timestamp()
     ceiling = settings.HTTP_MAX_AGE if ceiling is None else ceiling
     read_at = now if read_at is None else read_at
-    age = min(within_lead(ceiling), settings.PUBLISH_LEAD_SECONDS - (now - read_at))
+    deadline = read_at + settings.PUBLISH_LEAD_SECONDS
     if next_change is not None:
-        age = min(age, next_change - now)
-    return within_lead(age)
+        deadline = min(deadline, next_change)
+    return max(0, min(int(ceiling), math.floor(deadline - now) - CACHE_CLOCK_MARGIN))
 
 
 def finish(response, *, etag, last_modified, next_change, max_age, read_at=None):

@@ -16,8 +16,8 @@ from django.utils.timezone import localtime
 
 from . import clock
 from .links import absolute_url
+from .models import Notification
 from .signed_links import confirmation_url, unsubscribe_url
-from .subscriptions import Notification
 
 
 def _format_when(moment):

@@ -13,10 +13,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from . import clock
-from .models import Document, DocumentVersion, language_codes
+from .models import Document, DocumentVersion, SectionConfirmation, language_codes
 from .publishing import PublishingError, publish_version
 from .rendering import FrontMatterError, RenderLimitError, render_markdown, split_front_matter
-from .section_ledger import SectionConfirmation
 from .translation_sync import LedgerError, confirm_sections, inherit_ledger
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "content"

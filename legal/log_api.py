@@ -18,8 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
 from . import transparency
-from .evidence import LogLeaf, Timestamp, TreeHead
 from .links import site_url
+from .models import LogLeaf, Timestamp, TreeHead
 
 
 def _json(data, status=200):

@@ -21,8 +21,7 @@ from .acceptance_api import (
     MAX_METADATA_BYTES,
     MAX_VERSION_NUMBER,
 )
-from .acceptances import Acceptance, Scope
-from .models import DocumentVersion, language_codes
+from .models import Acceptance, DocumentVersion, Scope, language_codes
 
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 INSTANT = {"type": "string", "format": "date-time"}

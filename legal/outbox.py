@@ -20,7 +20,7 @@ from django.db.models import F
 from . import clock
 from .emails import notice_message
 from .leases import backoff, claim_due
-from .subscriptions import Notification, Subscription
+from .models import Notification, Subscription
 
 logger = logging.getLogger(__name__)
 

@@ -25,9 +25,8 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from .evidence import RecordPdf
 from .links import absolute_url
-from .models import DocumentVersion
+from .models import DocumentVersion, RecordPdf
 from .signals import versions_changed
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from . import clock
-from .acceptances import ProductCredential, Scope
+from .models import ProductCredential, Scope
 from .rate_limits import count_attempt, seconds_left
 
 logger = logging.getLogger("legal.product_auth")

@@ -20,13 +20,12 @@ from django.utils.translation import ngettext
 
 from . import clock, db_triggers, transparency
 from .change_evidence import changed_clauses
-from .evidence import LogLeaf
 from .merging import has_conflict_markers, merge_texts
-from .models import Document, DocumentVersion, language_codes, normalise_text
+from .models import Document, DocumentVersion, LogLeaf, language_codes, normalise_text
 from .outbox import queue_notifications, queue_withdrawal_notices
 from .signals import versions_changed
 from .translation_sync import inherit_ledger, prune_ledger, translation_problems
-from .webhooks import queue_publication_events, queue_withdrawal_event
+from .webhook_delivery import queue_publication_events, queue_withdrawal_event
 
 
 class PublishingError(Exception):

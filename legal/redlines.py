@@ -4,16 +4,16 @@ never recomputed per request.
 Published versions never change, so the redline from version a to version b in one
 language never changes either; it is stored in the database (not the cache, which may be
 down or flushed), keyed by both versions, the language, both texts' SHA-256 and the diff
-algorithm's revision. Storing is an optimisation: if the table cannot be read or written,
+algorithm's revision (the model `legal.models.StoredRedline`). Storing is an optimisation: if the table cannot be read or written,
 the redline is computed and the page is served all the same.
 """
 
 import logging
 
-from django.db import DatabaseError, IntegrityError, models, transaction
-from django.utils.translation import gettext_lazy as _
+from django.db import DatabaseError, IntegrityError, transaction
 
 from .comparison import compare_versions, from_data, to_data
+from .models import StoredRedline
 
 # Revision of the stored redlines; stored redlines of another revision are recomputed.
 # Bump it with diffing.ALGORITHM (the diff) or comparison.REVISION (grouping, moves):
@@ -22,29 +22,6 @@ from .comparison import compare_versions, from_data, to_data
 ALGORITHM = 4
 
 logger = logging.getLogger(__name__)
-
-
-class StoredRedline(models.Model):
-    old = models.ForeignKey("legal.DocumentVersion", models.CASCADE, related_name="+", verbose_name=_("from version"))
-    new = models.ForeignKey("legal.DocumentVersion", models.CASCADE, related_name="+", verbose_name=_("to version"))
-    language = models.CharField(_("language"), max_length=8)
-    old_sha256 = models.CharField(_("SHA-256 of the old text"), max_length=64)
-    new_sha256 = models.CharField(_("SHA-256 of the new text"), max_length=64)
-    algorithm = models.PositiveSmallIntegerField(_("diff algorithm revision"))
-    data = models.JSONField(_("redline"))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("stored redline")
-        verbose_name_plural = _("stored redlines")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["old", "new", "language", "old_sha256", "new_sha256", "algorithm"], name="stored_redline_key"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.old_id} → {self.new_id} ({self.language})"
 
 
 def redline_for(old, new, language):

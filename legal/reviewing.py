@@ -2,7 +2,7 @@
 
 State changes are keyword-only functions that record the step in the version's admin
 history in the same transaction, then email whoever must act, each in the language they
-last signed in with (`legal.reviews.StaffLanguage`). The step stands even when a mail
+last signed in with (`legal.models.StaffLanguage`). The step stands even when a mail
 server fails: the answer says which emails were not sent, so the person can tell their
 colleagues themselves. Delivery is bounded (`REVIEW_EMAIL_TIMEOUT`, one connection per
 step, and the rest are not tried once the server failed), so a slow or silent mail server
@@ -23,10 +23,17 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import clock
-from .admin_roles import PUBLISH_PERMISSION
 from .links import site_url
-from .models import DocumentVersion, language_codes
-from .reviews import Review, ReviewState, StaffLanguage, draft_fingerprint, language_of, review_of, review_state
+from .models import (
+    PUBLISH_PERMISSION,
+    DocumentVersion,
+    Review,
+    ReviewState,
+    StaffLanguage,
+    draft_fingerprint,
+    language_codes,
+)
+from .reviews import language_of, review_of, review_state
 from .templatetags.date_words import date_in_words
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,7 @@ from django.core import signing
 
 from . import clock
 from .links import absolute_url
-from .models import language_codes
-from .subscriptions import Subscription
+from .models import Subscription, language_codes
 
 CONFIRM_SALT = "legal.subscription.confirm"
 UNSUBSCRIBE_SALT = "legal.subscription.unsubscribe"

@@ -13,8 +13,8 @@ from django.db import transaction
 
 from . import clock
 from .emails import confirmation_message
+from .models import Subscription
 from .signed_links import InvalidToken, check_unsubscribe, read_confirmation
-from .subscriptions import Subscription
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from . import clock, rfc3161
-from .evidence import Timestamp
 from .leases import backoff
+from .models import Timestamp
 from .signals import versions_changed
 
 logger = logging.getLogger(__name__)

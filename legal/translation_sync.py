@@ -1,7 +1,7 @@
 """Keeping each translation in step with the authoritative text, section by section.
 
 A translated section is *in step* when the authoritative section's SHA-256 now is the one
-its ledger row (`legal.section_ledger.SectionConfirmation`) was confirmed against; *stale*
+its ledger row (`legal.models.SectionConfirmation`) was confirmed against; *stale*
 when the authoritative section changed since, whether or not the translation changed too;
 *new* when it was never confirmed. Publishing refuses stale and new sections
 (`translation_problems`, used by `legal.publishing`). Someone confirms a section against
@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from . import clock
 from .diffing import Block, Section, compare_section
-from .models import DocumentVersion, language_codes
-from .section_ledger import REASON_MAX_LENGTH, SectionConfirmation, read_section_texts, text_lines
+from .models import REASON_MAX_LENGTH, DocumentVersion, SectionConfirmation, language_codes
+from .section_ledger import read_section_texts, text_lines
 
 
 class LedgerError(ValueError):

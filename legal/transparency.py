@@ -32,8 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
 
 from . import clock, merkle
-from .evidence import LogLeaf, RecordPdf, Timestamp, TreeHead
-from .models import DocumentVersion, language_codes
+from .models import DocumentVersion, LogLeaf, RecordPdf, Timestamp, TreeHead, language_codes
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,10 @@
-"""Sending the webhook outbox: claim due deliveries, POST each signed event, log every attempt, retry.
+"""The webhook outbox: queue signed events when versions change, then send them.
+
+- Publishing queues `version.published` (due at once) and `version.effective` (due at the
+  version's effective instant) for every active endpoint in the publish transaction;
+  withdrawing queues `version.withdrawn`. The payload is fixed when queued.
+
+Sending: claim due deliveries, POST each signed event, log every attempt, retry.
 
 - Claims take a lease (as the email outbox does), so two senders never hold one delivery.
 - Each POST is bounded: the name lookup, then the whole exchange, each stop after WEBHOOK_TIMEOUT_SECONDS,
@@ -25,15 +31,80 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import F
+from django.urls import reverse
+from django.utils.timezone import localtime
 
 from . import clock
 from .leases import backoff, claim_due
-from .webhooks import WebhookAttempt, WebhookDelivery, refused_address, sign
+from .links import absolute_url, site_url
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .webhooks import refused_address, sign
 
 logger = logging.getLogger(__name__)
 
 RESPONSE_EXCERPT = 1024
 USER_AGENT = "SigmaTerms-Webhooks/1"
+
+
+# Queueing (inside the publishing service's transactions) --------------------------------
+
+
+def event_payload(version, event_type, at):
+    """The Standard Webhooks payload: {"type", "timestamp", "data"} describing `version`."""
+    document = version.document
+    codes = [code for code, _name in settings.LANGUAGES]
+    data = {
+        "document": document.slug,
+        "number": version.number,
+        "effective_at": localtime(version.effective_at).isoformat(),
+        "published_at": localtime(version.published_at).isoformat(),
+        "change_kind": version.change_kind,
+        "url": {code: absolute_url(code, "legal:version", slug=document.slug, number=version.number) for code in codes},
+        "sha256": {code: getattr(version, f"body_sha256_{code}") for code in codes if version.has_language(code)},
+        "api": site_url(reverse("api-document", kwargs={"slug": document.slug})),
+    }
+    if event_type == WebhookDelivery.Event.WITHDRAWN:
+        data["withdrawn_at"] = localtime(version.withdrawn_at).isoformat()
+        data["reason"] = version.withdrawal_reason
+    return {"type": event_type, "timestamp": localtime(at).isoformat(), "data": data}
+
+
+def _queue(version, events):
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).values_list("pk", flat=True))
+    deliveries = [
+        WebhookDelivery(
+            endpoint_id=pk,
+            version=version,
+            event_type=event_type,
+            payload=event_payload(version, event_type, when),
+            created_at=clock.now(),
+            not_before=when,
+            next_attempt_at=when,
+        )
+        for pk in endpoints
+        for event_type, when in events
+    ]
+    WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=500)
+    return len(deliveries)
+
+
+def queue_publication_events(version):
+    """`version.published` now and `version.effective` at its effective instant, for every active endpoint."""
+    return _queue(
+        version,
+        [
+            (WebhookDelivery.Event.PUBLISHED, version.published_at),
+            (WebhookDelivery.Event.EFFECTIVE, version.effective_at),
+        ],
+    )
+
+
+def queue_withdrawal_event(version):
+    """`version.withdrawn` now; the version's `version.effective` event is cancelled by the sender."""
+    return _queue(version, [(WebhookDelivery.Event.WITHDRAWN, version.withdrawn_at)])
+
+
+# Sending --------------------------------------------------------------------------------
 
 
 class DeliveryError(Exception):

@@ -35,10 +35,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from legal.importing import load_bundled_terms
-from legal.models import DocumentVersion
+from legal.models import DocumentVersion, Subscription
 from legal.product_auth import issue_credential
 from legal.publishing import new_draft_from, publish_version, withdraw_version
-from legal.subscriptions import Subscription
 from legal.translation_sync import confirm_sections, inherit_ledger
 from tests.smtp import smtp_server
 

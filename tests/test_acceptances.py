@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from legal import acceptance_api, acceptance_triggers
-from legal.acceptances import Acceptance, ProductCredential, Scope
+from legal.models import Acceptance, ProductCredential, Scope
 from legal.product_auth import issue_credential
 from legal.publishing import withdraw_version
 from sigma_terms.settings import redis_cache
@@ -632,7 +632,7 @@ def test_staff_who_may_view_acceptances_export_the_selected_records(client, term
 
 
 def test_an_admin_export_is_bounded(client, terms, token, monkeypatch):
-    from legal import admin_acceptances
+    from legal.admin import acceptances as admin_acceptances
 
     accept(client, token, account="acct-1")
     accept(client, token, account="acct-2")

@@ -1,4 +1,4 @@
-"""Every page of the legal admin (the whole admin package) works for every role and every version's state.
+"""Every page of the legal admin (the whole legal/admin/ package) works for every role and every version's state.
 
 Signs in as editor, publisher and superuser and requests each page for versions in every
 state; none may answer 5xx, and each answers exactly what the role allows. The Vietnamese
@@ -14,10 +14,8 @@ from babel.messages.pofile import read_po
 
 from django.conf import settings
 
-from legal.models import DocumentVersion
+from legal.models import DocumentVersion, Notification, Subscription, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from legal.publishing import new_draft_from
-from legal.subscriptions import Notification, Subscription
-from legal.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.conftest import START, role_user
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
-"""What staff see of subscribers and the notification outbox in the admin (legal/admin_notifications.py)."""
+"""What staff see of subscribers and the notification outbox in the admin (legal/admin/notifications.py)."""
 
 import pytest
 
+from legal.models import Notification
 from legal.outbox import send_due_notifications
-from legal.subscriptions import Notification
 from tests.conftest import make_version, site_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]

@@ -1,4 +1,4 @@
-"""Roles that hold (legal/admin_roles.py): who may change a document's fixed fields and delete drafts, and how a refusal reads."""
+"""Roles that hold (legal/admin/roles.py): who may change a document's fixed fields and delete drafts, and how a refusal reads."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The version admin (DocumentVersionAdmin) for legal staff, through the Django test client.
+"""The version admin (legal/admin/versions.py) for legal staff, through the Django test client.
 
 The workflow: drafts, the preview, dates in each language, guides, and publishing with its
 confirmation page. The crawl of every admin page for every role is in test_admin.py.

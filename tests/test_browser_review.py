@@ -15,8 +15,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from legal.models import DocumentVersion
-from legal.reviews import StaffLanguage
+from legal.models import DocumentVersion, StaffLanguage
 from tests import test_browser_reader  # skips this module too where Chromium is missing
 from tests.conftest import EDITORS, PUBLISHERS, START, staff
 

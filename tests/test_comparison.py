@@ -12,8 +12,8 @@ from legal import diffing, redlines
 from legal.bilingual import align, split_sections
 from legal.comparison import compare_html, outline
 from legal.grouping import regroup
+from legal.models import StoredRedline
 from legal.publishing import withdraw_version
-from legal.redlines import StoredRedline
 from legal.rendering import render_markdown
 from tests.conftest import make_version, rearranged_terms, site_time, text_of
 

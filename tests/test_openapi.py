@@ -6,9 +6,9 @@ from openapi_spec_validator import validate
 
 from django.urls import get_resolver
 
+from legal.models import WebhookDelivery, WebhookEndpoint
 from legal.openapi import openapi_document
 from legal.publishing import withdraw_version
-from legal.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.conftest import make_version, site_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]

@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from legal.acceptances import ProductCredential, Scope
+from legal.models import ProductCredential, Scope
 from legal.openapi_acceptances import PATHS as ACCEPTANCE_PATHS
 from legal.product_auth import issue_credential
 from tests.conftest import make_version, site_time

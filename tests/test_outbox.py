@@ -13,9 +13,9 @@ from django.db import connection, connections, transaction
 
 from legal import outbox
 from legal.emails import notice_message
+from legal.models import Notification, Subscription
 from legal.outbox import retry_delay, send_due_notifications
 from legal.publishing import PublishingError, publish_version, withdraw_version
-from legal.subscriptions import Notification, Subscription
 from legal.translation_sync import confirm_sections
 from tests.conftest import START, make_version, site_time
 from tests.smtp import CollectingHandler, SilentHandler, closed_port, smtp_server

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from legal import pdf_record
-from legal.evidence import AppendOnlyError, RecordPdf
+from legal.models import AppendOnlyError, RecordPdf
 from tests.conftest import make_version, site_time, text_of
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import translation
 
-from legal.models import Document, DocumentVersion, ProtectedVersionError, PublicState
+from legal.models import Document, DocumentVersion, Notification, ProtectedVersionError, PublicState
 from legal.publishing import (
     PublishingError,
     new_draft_from,
@@ -22,7 +22,6 @@ from legal.publishing import (
     reissue_draft,
     withdraw_version,
 )
-from legal.subscriptions import Notification
 from legal.translation_sync import confirm_sections
 from tests.conftest import START, make_version, site_time
 

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from legal import receipts
-from legal.acceptances import Acceptance
+from legal.models import Acceptance
 from legal.product_auth import issue_credential
 from tests.conftest import run_django
 from tests.test_acceptances import EXPORT, _body, accept, assert_error, bearer, post, status_of

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from legal.redlines import StoredRedline
+from legal.models import StoredRedline
 from tests.conftest import text_of
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 
-from legal.models import DocumentVersion
+from legal.models import DocumentVersion, ReviewState, StaffLanguage
 from legal.publishing import new_draft_from, rebase_draft
 from legal.reviewing import ReviewError, send_back, submit_for_review
-from legal.reviews import ReviewState, StaffLanguage, review_state
+from legal.reviews import review_state
 from tests.conftest import ADMIN, START, form_data, make_version, staff, text_of
 from tests.smtp import SilentHandler, closed_port, smtp_server
 

@@ -4,10 +4,10 @@ import pytest
 
 from django.contrib.admin.models import LogEntry
 
-from legal.models import DocumentVersion
+from legal.models import DocumentVersion, ReviewState
 from legal.publishing import new_draft_from
 from legal.reviewing import submit_for_review
-from legal.reviews import ReviewState, review_state
+from legal.reviews import review_state
 from legal.side_by_side import join_sections, split_sections
 from tests.conftest import ADMIN, staff, text_of
 

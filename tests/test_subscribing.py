@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from legal import signed_links, subscribing
-from legal.subscriptions import Notification, Subscription
+from legal.models import Notification, Subscription
 from tests.conftest import make_version, site_time
 from tests.smtp import closed_port
 

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from legal import rfc3161, timestamping, transparency
-from legal.evidence import Timestamp, TreeHead
+from legal.models import Timestamp, TreeHead
 from tests.conftest import make_version, site_time, text_of
 from tests.smtp import closed_port
 from tests.tsa import tsa_server

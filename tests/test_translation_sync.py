@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import translation
 
-from legal.models import Document, DocumentVersion, ProtectedVersionError
+from legal.models import Document, DocumentVersion, ProtectedVersionError, SectionConfirmation
 from legal.publishing import (
     PublishingError,
     new_draft_from,
@@ -25,7 +25,7 @@ from legal.publishing import (
     reissue_draft,
     withdraw_version,
 )
-from legal.section_ledger import SectionConfirmation, read_section_texts
+from legal.section_ledger import read_section_texts
 from legal.translation_sync import (
     LedgerError,
     SectionState,

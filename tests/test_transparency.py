@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from legal import log_triggers, merkle, transparency
-from legal.evidence import AppendOnlyError, LogLeaf, TreeHead
+from legal.models import AppendOnlyError, LogLeaf, TreeHead
 from legal.publishing import withdraw_version
 from tests.conftest import execute, make_version, site_time
 

@@ -13,9 +13,10 @@ from standardwebhooks.webhooks import Webhook
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
+from legal.models import WebhookDelivery, WebhookEndpoint
 from legal.publishing import PublishingError, withdraw_version
 from legal.webhook_delivery import send_due_webhooks
-from legal.webhooks import WebhookDelivery, WebhookEndpoint, url_problem
+from legal.webhooks import url_problem
 from tests.conftest import make_version, run_django, site_time, staff
 from tests.smtp import closed_port
 from tests.webhook_receiver import running_receiver

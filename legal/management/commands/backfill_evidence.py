@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from legal import pdf_record, transparency
-from legal.evidence import LogLeaf, Timestamp
+from legal.models import LogLeaf, Timestamp
 
 
 class Command(BaseCommand):

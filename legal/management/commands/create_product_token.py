@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from legal.acceptances import ProductCredential, Scope
+from legal.models import ProductCredential, Scope
 from legal.product_auth import issue_credential
 
 MAX_NAME_LENGTH = ProductCredential._meta.get_field("name").max_length

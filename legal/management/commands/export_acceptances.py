@@ -6,9 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from legal import clock
 from legal.acceptance_api import ACCOUNT, acceptance_json, csv_lines
-from legal.acceptances import Acceptance
 from legal.api import _iso, history_urls
-from legal.models import Document
+from legal.models import Acceptance, Document
 from legal.receipts import ReceiptKeyError, jwks
 
 

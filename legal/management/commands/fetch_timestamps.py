@@ -7,7 +7,7 @@ for the queued stamps.
 from django.core.management.base import BaseCommand, CommandError
 
 from legal import pdf_record, timestamping
-from legal.evidence import Timestamp
+from legal.models import Timestamp
 
 
 class Command(BaseCommand):

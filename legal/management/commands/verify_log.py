@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from legal.evidence import LogLeaf, TreeHead
+from legal.models import LogLeaf, TreeHead
 from legal.transparency import verify_log
 
 

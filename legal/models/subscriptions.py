@@ -1,9 +1,8 @@
 """Email subscriptions to a document and the outbox of notices sent when a version is published.
 
 The models only; what happens to them (double opt-in, queueing in the publish transaction,
-sending with retries) lives in `legal.subscribing` and `legal.outbox`. `legal.models` imports this module so
-the models belong to the app. Foreign keys name their targets as strings so this module
-never imports `legal.models` back.
+sending with retries) lives in `legal.subscribing` and `legal.outbox`. Foreign keys name
+their targets as strings so this module needs no other model module.
 """
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from .. import clock
 
 
 class SubscriptionQuerySet(models.QuerySet):

@@ -9,8 +9,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .admin_roles import is_publisher
-from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, url_problem
+from ..models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ..webhooks import url_problem
+from .roles import is_publisher
 
 
 class PublisherOnly:

@@ -27,14 +27,23 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
-from .admin_roles import fixed_document_fields, may_delete_draft, notice_period_change
-from .comparison import compare_versions
-from .diffing import Redline
-from .emails import notice_subject, notice_summary
-from .forms import validate_markdown_limits
-from .models import Document, DocumentVersion, PublicState, Subscription, language_codes
-from .publishing import (
+from .. import clock
+from ..comparison import compare_versions
+from ..diffing import Redline
+from ..emails import notice_subject, notice_summary
+from ..forms import validate_markdown_limits
+from ..models import (
+    PUBLISH_PERMISSION,
+    REASON_MAX_LENGTH,
+    Document,
+    DocumentVersion,
+    PublicState,
+    ReviewState,
+    SectionConfirmation,
+    Subscription,
+    language_codes,
+)
+from ..publishing import (
     WITHDRAWAL_REASON_MAX_LENGTH,
     PublishingError,
     editorial_problem,
@@ -48,15 +57,14 @@ from .publishing import (
     withdraw_problems,
     withdraw_version,
 )
-from .rendering import render_markdown
-from .reviewing import COMMENT_MAX_LENGTH, ReviewError, note_saved, send_back, submit_for_review
-from .reviews import ReviewState, review_of, review_state
-from .section_ledger import REASON_MAX_LENGTH, SectionConfirmation
-from .side_by_side import aligned_rows, bodies_fingerprint, join_sections
-from .templatetags.date_words import date_in_words
-from .translation_sync import LedgerError, SectionState, confirm_sections, section_statuses, translation_languages
+from ..rendering import render_markdown
+from ..reviewing import COMMENT_MAX_LENGTH, ReviewError, note_saved, send_back, submit_for_review
+from ..reviews import review_of, review_state
+from ..side_by_side import aligned_rows, bodies_fingerprint, join_sections
+from ..templatetags.date_words import date_in_words
+from ..translation_sync import LedgerError, SectionState, confirm_sections, section_statuses, translation_languages
+from .roles import fixed_document_fields, may_delete_draft, notice_period_change
 
-PUBLISH_PERMISSION = "legal.publish_documentversion"
 BACK_IN_PROGRESS = gettext_noop(
     "The draft changed after it was submitted for review, so it is in progress again. Submit it again when it is ready."
 )
@@ -83,7 +91,7 @@ class DocumentAdmin(TabbedDjangoJqueryTranslationAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    # Roles: see legal/admin_roles.py. Read-only fields are left out of the form, so a
+    # Roles: see legal/admin/roles.py. Read-only fields are left out of the form, so a
     # crafted POST cannot change them either.
     def get_readonly_fields(self, request, obj=None):
         return fixed_document_fields(request.user, obj)
@@ -781,7 +789,7 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     @staticmethod
     def _preview_context(version, language):
-        from .views import version_text_context
+        from ..views import version_text_context
 
         now = clock.now()
         current = version.document.versions.in_effect(now).first()
@@ -808,7 +816,3 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         response["X-Robots-Tag"] = "noindex, nofollow"
         add_never_cache_headers(response)
         return response
-
-
-# Subscribers and the notification outbox (read-only lists) are registered in their own module.
-from . import admin_acceptances, admin_notifications, admin_webhooks  # noqa: E402, F401

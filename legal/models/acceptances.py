@@ -2,9 +2,8 @@
 
 The models only. Products authenticate with a `ProductCredential` (`legal.product_auth`);
 recording and the re-acceptance rule live in `legal.acceptance_records`; the database
-triggers that keep `Acceptance` append-only in `legal.acceptance_triggers`. `legal.models`
-imports this module so the models belong to the app; foreign keys name their targets as
-strings so this module never imports `legal.models` back.
+triggers that keep `Acceptance` append-only in `legal.acceptance_triggers`. Foreign keys
+name their targets as strings so this module needs no other model module.
 """
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from .. import clock
 
 
 class Scope(models.TextChoices):

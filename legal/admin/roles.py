@@ -7,7 +7,8 @@ and govern every version already published, so they are fixed once one was.
 
 from django.utils.translation import gettext
 
-PUBLISH_PERMISSION = "legal.publish_documentversion"
+from ..models import PUBLISH_PERMISSION
+
 # The slug is named by evidence, receipts and links, so it never changes once published.
 FIXED_DOCUMENT_FIELDS = ("slug", "authoritative_language", "notice_period_days")
 

@@ -17,8 +17,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
-from .rendering import Section, render_markdown
+from .. import clock
+from ..rendering import Section, render_markdown
+
+# The permission `DocumentVersion.Meta.permissions` declares: publishing and withdrawing.
+PUBLISH_PERMISSION = "legal.publish_documentversion"
 
 
 class ProtectedVersionError(Exception):
@@ -623,13 +626,3 @@ class DocumentVersion(models.Model):
             mutable |= set(WITHDRAWAL_FIELDS)
         if update_fields is None or not set(update_fields) <= mutable:
             raise ProtectedVersionError(_("Published and withdrawn versions cannot be changed."))
-
-
-# Subscriptions, their outbox, stored redlines and the section ledger live in their own modules; importing them registers them.
-from .acceptances import Acceptance, ProductCredential  # noqa: E402, F401
-from .evidence import LogLeaf, RecordPdf, Timestamp, TreeHead  # noqa: E402, F401
-from .redlines import StoredRedline  # noqa: E402, F401
-from .reviews import Review, StaffLanguage  # noqa: E402, F401
-from .section_ledger import SectionConfirmation  # noqa: E402, F401
-from .subscriptions import Notification, Subscription  # noqa: E402, F401
-from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

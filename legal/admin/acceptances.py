@@ -16,10 +16,10 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .acceptance_api import acceptance_json, csv_lines
-from .acceptances import Acceptance, ProductCredential, Scope
-from .api import history_urls
-from .product_auth import new_secret, revoke_credentials
+from ..acceptance_api import acceptance_json, csv_lines
+from ..api import history_urls
+from ..models import Acceptance, ProductCredential, Scope
+from ..product_auth import new_secret, revoke_credentials
 
 # Records per export from the admin (an account has one per version it accepted).
 MAX_ADMIN_EXPORT = 10_000

@@ -8,7 +8,7 @@ request (its notices go with it).
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .subscriptions import Notification, Subscription
+from ..models import Notification, Subscription
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
