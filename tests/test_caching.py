@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 PAGES = ["/vi/terms-of-service/", "/en/terms-of-service/versions/", "/en/terms-of-service/versions/1/"]
 
 
-@pytest.fixture
-def scheduled(terms):
-    """Version 2, scheduled for 00:00 on 1 December 2026 in Hanoi."""
-    return make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0), summary="Section 2 amended")
-
-
 @pytest.mark.parametrize("path", PAGES + ["/api/documents/terms-of-service/"])
 def test_document_pages_cost_one_query_cold_and_none_warm(
     client, scheduled, path, django_assert_max_num_queries, django_assert_num_queries

@@ -28,14 +28,6 @@ def check(document, name, data):
     assert not errors, "\n".join(str(e.message) for e in errors[:5])
 
 
-@pytest.fixture
-def history(terms):
-    """Version 1 in effect, version 2 scheduled, version 3 withdrawn."""
-    scheduled = make_version(terms.document, effective_at=site_time(2026, 12, 1))
-    withdraw_version(make_version(terms.document, effective_at=site_time(2027, 1, 1)), reason="Mistake.")
-    return terms, scheduled
-
-
 def test_the_document_is_valid_openapi_3_1(client, db):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
