@@ -262,8 +262,7 @@ class HistoryView(ReaderPage):
             # scheduled first, then in effect, then superseded.
             .order_by("-number")
         )
-        start = (self.page_number() - 1) * self.page_size
-        return rows[start : start + self.page_size + 1]
+        return rows[paging.window(self.page_number(), self.page_size)]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
