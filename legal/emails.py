@@ -95,16 +95,24 @@ def confirmation_message(subscription, language):
     return _message(template="subscription_confirm", context=context, subscription=subscription, language=language)
 
 
+def _field_in(version, name, language):
+    """The version's field `name` in `language`, or in the authoritative language when that is empty.
+
+    An email goes out in the reader's language; a version not yet translated shows the
+    authoritative text rather than nothing.
+    """
+    authoritative = version.document.authoritative_language
+    return getattr(version, f"{name}_{language}") or getattr(version, f"{name}_{authoritative}") or ""
+
+
 def _title_in(version, language):
     """The version's title in `language`, or in the authoritative language when it has none."""
-    authoritative = version.document.authoritative_language
-    return getattr(version, f"title_{language}") or getattr(version, f"title_{authoritative}")
+    return _field_in(version, "title", language)
 
 
 def notice_summary(version, language):
     """The summary of changes a subscriber reading `language` is emailed (the authoritative one if missing)."""
-    authoritative = version.document.authoritative_language
-    return getattr(version, f"summary_{language}") or getattr(version, f"summary_{authoritative}") or ""
+    return _field_in(version, "summary", language)
 
 
 def _subject_context(version, language, *, number=None, effective_at=None):
