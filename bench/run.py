@@ -469,15 +469,19 @@ def wrk(url, *, connections, duration, script=None):
 
 
 class ThrowawayRedis:
-    """redis-server on a free port with an append-only file, so a restart brings its old entries back."""
+    """redis-server on a free port with an append-only file, so a restart brings its old entries back.
 
-    def __init__(self, folder):
-        self.folder, self.port, self.process = folder, free_port(), None
+    With `durable=False`, no file: a cache as production runs it, for measuring.
+    """
+
+    def __init__(self, folder, *, durable=True):
+        self.folder, self.port, self.process, self.durable = folder, free_port(), None, durable
 
     def start(self):
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"]
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+             *persistence, "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.time() + 10
@@ -630,14 +634,16 @@ with connection.cursor() as cursor:
     cursor.execute("SELECT count(*), count(DISTINCT account) FROM legal_acceptance")
     count, distinct = cursor.fetchone()
 latest = document.versions.published().order_by("-number").first()
-print(json.dumps({"secret": secret, "records": count, "accounts": distinct, "latest": latest.number}))
+print(json.dumps({"secret": secret, "records": count, "accounts": distinct, "latest": latest.number,
+                  "sha256": latest.body_sha256_vi}))
 """
 
 # wrk scripts: the token and the values are filled in by `acceptance_script`.
 STATUS_LUA = """
 wrk.headers["Authorization"] = "Bearer __TOKEN__"
 request = function()
-  local path = string.format("/api/documents/terms-of-service/acceptances/acct-%d/", math.random(0, __ACCOUNTS__ - 1))
+  local path = string.format("/api/acceptances/status/?document=terms-of-service&account=acct-%d",
+                             math.random(0, __ACCOUNTS__ - 1))
   return wrk.format("GET", path)
 end
 """
@@ -648,7 +654,7 @@ wrk.headers["Content-Type"] = "application/json"
 request = function()
   local ids = {}
   for i = 1, __BATCH__ do ids[i] = string.format('"acct-%d"', math.random(0, __ACCOUNTS__ - 1)) end
-  return wrk.format(nil, nil, nil, '{"accounts":[' .. table.concat(ids, ",") .. ']}')
+  return wrk.format(nil, nil, nil, '{"document":"terms-of-service","accounts":[' .. table.concat(ids, ",") .. ']}')
 end
 """
 # Each request records a new account (201), never a repeat (200): the cost of a real write.
@@ -664,7 +670,8 @@ end
 local counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{"account":"new-__RUN__-%d-%d","version":__VERSION__,"language":"vi"}', tid, counter)
+  local body = string.format('{"document":"terms-of-service","account":"new-__RUN__-%d-%d","version":__VERSION__,'
+    .. '"language":"vi","sha256":"__SHA256__","method":"clickwrap"}', tid, counter)
   return wrk.format(nil, nil, nil, body)
 end
 """
@@ -693,9 +700,24 @@ def fresh_postgres(url):
 
 
 def acceptance_run(env, workdir, args):
-    """Record, status, batch status and JWKS with wrk, each round against a static baseline; medians printed."""
+    """Record, status, batch status and JWKS with wrk, each round against a static baseline; medians printed.
+
+    The cache is a throwaway redis-server, as in production, where every worker counts a
+    product's requests in one place (without redis-server, each worker's own memory).
+    """
+    redis = ThrowawayRedis(workdir, durable=False).start() if shutil.which("redis-server") else None
+    try:
+        return _acceptance_run(env, workdir, args, redis)
+    finally:
+        if redis:
+            redis.stop()
+
+
+def _acceptance_run(env, workdir, args, redis):
     # One credential makes every request: the limit stays on (its counting is measured) but out of reach.
     env = {**env, "PRODUCT_RATE_LIMIT": "1000000000"}
+    if redis:
+        env["REDIS_URL"] = f"redis://127.0.0.1:{redis.port}/0"
     if args.postgres:
         env = {**env, "DATABASE_URL": fresh_postgres(args.postgres)}
     database = "PostgreSQL" if args.postgres else "SQLite"
@@ -710,7 +732,7 @@ def acceptance_run(env, workdir, args):
     }
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    status_path = "/api/documents/terms-of-service/acceptances/acct-0/"
+    status_path = "/api/acceptances/status/?document=terms-of-service&account=acct-0"
     log = workdir / "acceptance-server.log"  # every product request is logged at INFO, as in production
     with Server(env, port, log=log):
         request = urllib.request.Request(base + status_path, headers={"Authorization": f"Bearer {token}"})
@@ -721,15 +743,12 @@ def acceptance_run(env, workdir, args):
     targets = [
         ("static file, size of a status answer (baseline)", "/static/bench/acceptance-baseline.json", None),
         ("status of one account (GET)", status_path, "status"),
-        (
-            f"batch status of {args.batch} accounts (POST)",
-            "/api/documents/terms-of-service/acceptances/status",
-            "batch",
-        ),
-        ("record a new acceptance (POST, 201)", "/api/documents/terms-of-service/acceptances/", "record"),
+        (f"batch status of {args.batch} accounts (POST)", "/api/acceptances/status/", "batch"),
+        ("record a new acceptance (POST, 201)", "/api/acceptances/", "record"),
         ("JWKS (public)", "/.well-known/jwks.json", None),
     ]
     rounds = {label: [] for label, _path, _script in targets}
+    load_before = os.getloadavg()[0]
     with Server(env, port, log=log):  # restarted, so WhiteNoise serves the baseline written above
         for number in range(args.rounds):
             for label, path, kind in targets:
@@ -741,6 +760,7 @@ def acceptance_run(env, workdir, args):
                         RECORD_LUA,
                         token=token,
                         version=data["latest"],
+                        sha256=data["sha256"],
                         run=f"{number}{secrets.token_hex(4)}",
                     )
                 rounds[label].append(
@@ -760,10 +780,15 @@ def acceptance_run(env, workdir, args):
 
     base_rps = median(targets[0][0], "rps")
     print()
+    workers = env.get("GUNICORN_WORKERS") or str(os.cpu_count() + 1)
+    worker_class = env.get("GUNICORN_WORKER_CLASS", "sync")
+    threads = f" x {env['GUNICORN_THREADS']} threads" if env.get("GUNICORN_THREADS") else ""
     print(
         f"Acceptance API on {database}: {os.cpu_count()} cores, {args.connections} connections, {args.duration}s per "
         f"endpoint, median of {args.rounds} rounds; {data['records']:,} records of {accounts:,} accounts and "
-        f"{args.versions + 1} versions at the start, {records_after:,} at the end."
+        f"{args.versions + 1} versions at the start, {records_after:,} at the end; gunicorn {workers} {worker_class} "
+        f"workers{threads}; cache {'Redis' if redis else 'per process (no redis-server)'}; load average "
+        f"{load_before:.1f} before the rounds, {os.getloadavg()[0]:.1f} after (1 min)."
     )
     print()
     print("| endpoint | requests/s | p50 ms | p99 ms | × baseline | non-2xx | socket errors | rounds (requests/s) |")

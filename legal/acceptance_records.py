@@ -2,13 +2,16 @@
 
 `record_acceptance` is the one way an acceptance is written (the API calls it); it checks
 the version against the time of acceptance, stores the SHA-256 of the exact text accepted
-and is idempotent per account and version. `acceptance_status` applies the re-acceptance
+and is idempotent per account and version, and per credential and `Idempotency-Key`. `acceptance_status` applies the re-acceptance
 rule: an account must accept again when a *material* version took effect after the one it
 accepted; editorial versions never require it, and withdrawn versions never took effect.
 """
 
 import datetime
+import hashlib
 from dataclasses import dataclass
+
+import rfc8785
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Window
@@ -20,7 +23,6 @@ from .models import (
     Document,
     DocumentVersion,
     ProductCredential,
-    PublicState,
     in_effect_among,
     language_codes,
     scheduled_among,
@@ -38,6 +40,20 @@ class AcceptanceRefused(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+def request_digest(body: dict) -> str:
+    """SHA-256 of a request body's JSON, canonical (RFC 8785): the same body whatever its spacing or key order."""
+    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+
+
+def _replay(acceptance: Acceptance, request_sha256: str | None) -> tuple[Acceptance, bool]:
+    """The record an `Idempotency-Key` named, unless the retry's body differs from the first one's."""
+    if acceptance.request_sha256 != request_sha256:
+        raise AcceptanceRefused(
+            "idempotency_key_reused", "This Idempotency-Key was sent before with another body; use a new key."
+        )
+    return acceptance, False
+
+
 def record_acceptance(
     *,
     credential: ProductCredential,
@@ -49,65 +65,126 @@ def record_acceptance(
     accepted_at: datetime.datetime | None = None,
     sha256: str | None = None,
     metadata: dict | None = None,
+    idempotency_key: str | None = None,
+    request_sha256: str | None = None,
 ) -> tuple[Acceptance, bool]:
     """Record that `account` accepted version `version_number`; returns (record, created).
 
-    The same account and version always give the same record: a repeated or concurrent
-    submission returns the first one (created False), whatever else it says.
+    With an `idempotency_key`, a retry of the same request (`request_sha256`, from
+    `request_digest`) by the same credential returns the first record (created False) and
+    another request under that key is refused. Without one, the same account and version
+    still give the same record: a repeated or concurrent submission returns the first one.
     """
     now = clock.now()
     accepted_at = now if accepted_at is None else accepted_at
-    version = DocumentVersion.objects.listed().filter(document=document, number=version_number).without_texts().first()
+    version = (
+        DocumentVersion.objects.listed()
+        .filter(document=document, number=version_number)
+        .only(*version_fields())
+        .first()
+    )
     if version is None:
         raise AcceptanceRefused("unknown_version", f"{document.slug} has no published version {version_number}.")
-    existing = Acceptance.objects.filter(version=version, account=account).first()
-    if existing is not None:
-        return existing, False
+    # A new record is checked and inserted; the first record of a repeated submission is only
+    # looked for when the insert or a check refuses, so a new record costs no query for it.
+    try:
+        text_sha256 = accepted_text_sha256(version, language=language, sha256=sha256, accepted_at=accepted_at, now=now)
+    except AcceptanceRefused:
+        recorded = recorded_before(credential, idempotency_key, request_sha256, version, account)
+        if recorded is None:
+            raise
+        return recorded
+    acceptance = Acceptance(
+        document=document,
+        version=version,
+        version_number=version.number,
+        account=account,
+        language=language,
+        text_sha256=text_sha256,
+        method=method,
+        accepted_at=accepted_at,
+        recorded_at=now,
+        credential=credential,
+        product=credential.name,
+        metadata=metadata or {},
+        idempotency_key=idempotency_key,
+        request_sha256=request_sha256 if idempotency_key is not None else None,
+    )
+    try:
+        insert(acceptance)
+    except IntegrityError:
+        # Recorded before: a retry under the same key, a repeated submission, or a concurrent
+        # one that committed first.
+        recorded = recorded_before(credential, idempotency_key, request_sha256, version, account)
+        if recorded is None:
+            raise
+        return recorded
+    return acceptance, True
+
+
+def recorded_before(credential, idempotency_key, request_sha256, version, account) -> tuple[Acceptance, bool] | None:
+    """(the first record, False) of a request seen before: its key's, else the account's for `version`.
+
+    None when there is none. A key sent before with another body is refused.
+    """
+    if idempotency_key is not None:
+        existing = Acceptance.objects.by_idempotency_key(credential, idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, request_sha256)
+    existing = first_record(version, account)
+    return None if existing is None else (existing, False)
+
+
+def accepted_text_sha256(version, *, language, sha256, accepted_at, now) -> str:
+    """The SHA-256 of the text `version` that may be recorded as accepted; else AcceptanceRefused."""
+    number = version.number
     if version.is_withdrawn:
-        raise AcceptanceRefused("version_withdrawn", f"Version {version_number} was withdrawn and never took effect.")
+        raise AcceptanceRefused("version_withdrawn", f"Version {number} was withdrawn and never took effect.")
     if language not in language_codes():
         raise AcceptanceRefused("invalid_language", f"'language' must be one of {', '.join(language_codes())}.")
     text_sha256 = getattr(version, f"body_sha256_{language}")
     if not text_sha256:
-        raise AcceptanceRefused("language_unavailable", f"Version {version_number} has no text in {language!r}.")
+        raise AcceptanceRefused("language_unavailable", f"Version {number} has no text in {language!r}.")
     if sha256 is not None and sha256 != text_sha256:
         raise AcceptanceRefused(
-            "sha256_mismatch", f"'sha256' is not the SHA-256 of version {version_number}'s {language!r} text."
+            "sha256_mismatch", f"'sha256' is not the SHA-256 of version {number}'s {language!r} text."
         )
     if accepted_at > now + ACCEPTED_AT_SKEW:
         raise AcceptanceRefused("accepted_at_in_future", "'accepted_at' is in the future.")
     if accepted_at < version.published_at:
-        raise AcceptanceRefused(
-            "not_yet_published", f"Version {version_number} was not published yet at 'accepted_at'."
-        )
-    if version.public_state(accepted_at) not in (PublicState.IN_EFFECT, PublicState.SCHEDULED):
+        raise AcceptanceRefused("not_yet_published", f"Version {number} was not published yet at 'accepted_at'.")
+    # In effect or scheduled at `accepted_at`: a version already in effect must still be the one
+    # in effect then, not superseded (one indexed row, its key alone).
+    if not version.is_scheduled_at(accepted_at) and version.pk != (
+        DocumentVersion.objects.filter(document=version.document_id)
+        .in_effect(accepted_at)
+        .values_list("pk", flat=True)
+        .first()
+    ):
         raise AcceptanceRefused(
             "version_superseded",
-            f"Version {version_number} was superseded at 'accepted_at'; accept the version in effect or a scheduled one.",
+            f"Version {number} was superseded at 'accepted_at'; accept the version in effect or a scheduled one.",
         )
-    try:
+    return text_sha256
+
+
+def first_record(version, account) -> Acceptance | None:
+    """The record of `account`'s acceptance of `version`, if there is one (there is at most one)."""
+    return Acceptance.objects.filter(version=version, account=account).first()
+
+
+def insert(acceptance: Acceptance) -> None:
+    """INSERT the record; IntegrityError when the account's acceptance of the version exists.
+
+    Alone, the INSERT commits by itself (durably: synchronous_commit stays on), one round-trip
+    with no BEGIN and COMMIT around it. Inside a caller's transaction a savepoint keeps a
+    refused duplicate from spoiling that transaction.
+    """
+    if transaction.get_connection().in_atomic_block:
         with transaction.atomic():
-            acceptance = Acceptance.objects.create(
-                document=document,
-                version=version,
-                version_number=version.number,
-                account=account,
-                language=language,
-                text_sha256=text_sha256,
-                method=method,
-                accepted_at=accepted_at,
-                recorded_at=now,
-                credential=credential,
-                product=credential.name,
-                metadata=metadata or {},
-            )
-    except IntegrityError:
-        # A concurrent submission of the same account and version committed first.
-        existing = Acceptance.objects.filter(version=version, account=account).first()
-        if existing is None:
-            raise
-        return existing, False
-    return acceptance, True
+            acceptance.save(force_insert=True)
+    else:
+        acceptance.save(force_insert=True)
 
 
 @dataclass(frozen=True)
@@ -115,62 +192,89 @@ class AcceptanceStatus:
     at: datetime.datetime
     accepted: Acceptance | None  # the acceptance that counts: the highest published version accepted
     in_effect: DocumentVersion | None
-    must_accept: bool
-    material_since: list[int]  # material versions in effect since the one accepted, up to `in_effect`
     scheduled: DocumentVersion | None  # the next scheduled version
-    next_required: DocumentVersion | None  # the first scheduled version that will require acceptance
+    # Published versions that took effect after the one accepted, up to `in_effect`, in order.
+    since_accepted: list[DocumentVersion]
+    # A material version among them: the account must accept again.
+    reacceptance_required: bool
+    # The first scheduled material version after the one accepted: from its effective time on,
+    # the account must accept again (unless it accepts in advance).
+    next_required: DocumentVersion | None
 
 
 def acceptance_status(document: Document, account: str, at: datetime.datetime | None = None) -> AcceptanceStatus:
     return acceptance_statuses(document, [account], at)[account]
 
 
-def acceptance_statuses(
-    document: Document, accounts: list[str], at: datetime.datetime | None = None
-) -> dict[str, AcceptanceStatus]:
-    """The status of each of `accounts` at `at`: two queries, whatever their number (the caller bounds it)."""
-    at = clock.now() if at is None else at
-    published = list(DocumentVersion.objects.published().filter(document=document).without_texts().order_by("number"))
-    # Each account's acceptance of its highest published version, one row per account.
-    best = {}
-    rows = (
-        Acceptance.objects.of_accounts(document, accounts)
-        .filter(version__in=DocumentVersion.objects.published(), accepted_at__lte=at)
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=F("account"), order_by=[F("version_number").desc(), F("recorded_at").asc()]
-            )
-        )
-        .filter(rank=1)
+def version_fields() -> list[str]:
+    """The columns of a version that recording and the status read: no texts, renderings or authors.
+
+    Loading a version costs Python time per column (the dates above all), and the status
+    loads every published version, so the other columns stay unread (a deferred column is
+    still read, with a query, if code ever asks for it).
+    """
+    hashes = [f"body_sha256_{code}" for code in language_codes()]
+    return ["document", "number", "status", "change_kind", "effective_at", "published_at", *hashes]
+
+
+def counting_acceptances(
+    document: Document, accounts: list[str], at: datetime.datetime, *, published: list[DocumentVersion]
+) -> dict[str, Acceptance]:
+    """Each account's acceptance that counts at `at`: that of its highest published version.
+
+    `published` are the document's published versions, which the caller has loaded: their
+    keys are cheaper to send than a subquery is to build. One query. For one account it is
+    the first row in that order (a walk down the index on document, account and version
+    number); for several, a window keeps the first row of each account. Both orders are the
+    same, so both forms give the same record.
+    """
+    rows = Acceptance.objects.of_accounts(document, accounts).filter(
+        version__in=[version.pk for version in published], accepted_at__lte=at
     )
+    order = [F("version_number").desc(), F("recorded_at").asc()]
+    if len(accounts) == 1:
+        rows = rows.order_by(*order)[:1]
+    else:
+        rows = rows.annotate(rank=Window(RowNumber(), partition_by=F("account"), order_by=order)).filter(rank=1)
+    best = {}
     for acceptance in rows:
         acceptance.document = document  # the one asked about: no join for it
         best[acceptance.account] = acceptance
+    return best
+
+
+def acceptance_statuses(
+    document: Document, accounts: list[str], at: datetime.datetime | None = None
+) -> dict[str, AcceptanceStatus]:
+    """The status of each of `accounts` at `at`: two queries, whatever their number (the caller bounds it).
+
+    Withdrawn versions never took effect: they are neither in effect nor in between, and an
+    acceptance of one does not count.
+    """
+    at = clock.now() if at is None else at
+    published = list(
+        DocumentVersion.objects.published().filter(document=document).only(*version_fields()).order_by("number")
+    )
+    best = counting_acceptances(document, accounts, at, published=published)
     current = in_effect_among(published, at)
     upcoming = scheduled_among(published, at)
-
-    def material_between(low, high):
-        return [
-            v.number
-            for v in published
-            if low < v.number <= high and v.change_kind == DocumentVersion.ChangeKind.MATERIAL
-        ]
+    taken_effect = [v for v in published if current is not None and v.number <= current.number]
+    material = DocumentVersion.ChangeKind.MATERIAL
 
     def status_of(accepted):
-        accepted_number = accepted.version_number if accepted else 0
-
-        def requires(version):
-            # Never accepted: any version requires acceptance. Otherwise a material one since.
-            return accepted is None or bool(material_between(accepted_number, version.number))
-
+        if accepted is None:
+            return AcceptanceStatus(at, None, current, upcoming[0] if upcoming else None, [], False, None)
+        since = [v for v in taken_effect if v.number > accepted.version_number]
         return AcceptanceStatus(
             at=at,
             accepted=accepted,
             in_effect=current,
-            must_accept=bool(current) and requires(current),
-            material_since=material_between(accepted_number, current.number) if current and accepted else [],
             scheduled=upcoming[0] if upcoming else None,
-            next_required=next((v for v in upcoming if requires(v)), None),
+            since_accepted=since,
+            reacceptance_required=any(v.change_kind == material for v in since),
+            next_required=next(
+                (v for v in upcoming if v.number > accepted.version_number and v.change_kind == material), None
+            ),
         )
 
     return {account: status_of(best.get(account)) for account in accounts}

@@ -239,6 +239,9 @@ class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES) + ("/api/",)
+        # The products' acceptance API answers per account and is never stored (no-store):
+        # looking it up would only cost its busiest calls a round-trip to the cache.
+        self.never_stored = ("/api/acceptances/",)
         languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
         self.timegates = re.compile(rf"/(?:{languages})/[^/]+/")
 
@@ -254,6 +257,7 @@ class PageCacheMiddleware:
         if (
             request.method in ("GET", "HEAD")
             and request.path.startswith(self.prefixes)
+            and not request.path.startswith(self.never_stored)
             and not self.is_timegate_request(request)
         ):
             response, generation = get_page(request)

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from . import clock
 from .models import ProductCredential, Scope
-from .rate_limits import count_attempt, seconds_left
+from .rate_limits import product_over_limit
 
 logger = logging.getLogger("legal.product_auth")
 
@@ -57,10 +57,6 @@ def revoke_credentials(queryset):
     return count
 
 
-# Requests per credential are counted in windows of this many seconds (PRODUCT_RATE_LIMIT a window).
-RATE_WINDOW_SECONDS = 60
-
-
 @dataclass(frozen=True)
 class Refusal:
     status: int  # 401: who are you? 403: not allowed; 429: too many
@@ -98,11 +94,9 @@ def authenticate(request, scope):
             "product token refused: %s lacks %s (%s %s)", credential.name, scope, request.method, request.path
         )
         return None, Refusal(403, "insufficient_scope", f"The token lacks the scope {scope!r}.")
-    limit = settings.PRODUCT_RATE_LIMIT
-    if limit and (count := count_attempt(f"product-rate:{credential.pk}", RATE_WINDOW_SECONDS)) > limit:
-        if count == limit + 1:  # once a window, not once a request
-            logger.warning("product %s passed its rate limit of %d requests a minute", credential.name, limit)
-        wait = seconds_left(RATE_WINDOW_SECONDS)
+    wait = product_over_limit(request, credential)
+    if wait is not None:
+        limit = settings.PRODUCT_RATE_LIMIT
         return None, Refusal(
             429, "rate_limited", f"More than {limit} requests in a minute; try again in {wait} s.", retry_after=wait
         )

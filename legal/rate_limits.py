@@ -7,22 +7,25 @@ against its canonical mailbox, so the spellings of one mailbox ("A.B+news"@Examp
 a limit. While the cache is down nothing is counted (`RATELIMIT_FAIL_OPEN`): the form still
 works, and double opt-in still holds.
 
-A product credential's API calls (legal/product_auth.py) are counted in fixed windows
-numbered from the one clock (`count_attempt`), so every app server sharing the cache counts in
-the same window and `Retry-After` (`seconds_left`) names the end of the window exactly, which
-django-ratelimit's per-key staggered windows do not give. The cache fails open
-(sigma_terms/cache.py): with Redis gone every count is 1, so nothing is refused for it.
+A product credential's API calls (legal/product_auth.py) are counted the same way, per
+credential and minute; `Retry-After` is the time left in the credential's window. With the
+cache down nothing is counted either, so no product is refused for it.
 """
 
-from django_ratelimit.core import is_ratelimited
+import logging
+
+from django_ratelimit.core import get_usage, is_ratelimited
 
 from django.conf import settings
-from django.core.cache import cache
 
 from sigma_terms.security import client_ip
 
-from . import clock
 from .subscribing import canonical_mailbox
+
+logger = logging.getLogger("legal.product_auth")
+
+# A product credential may make PRODUCT_RATE_LIMIT requests in a window of this many seconds.
+PRODUCT_RATE_WINDOW = 60
 
 # The subscribe form -------------------------------------------------------------------
 
@@ -58,17 +61,24 @@ def subscribe_address_over_limit(request, email: str) -> bool:
 # Product credentials ------------------------------------------------------------------
 
 
-def count_attempt(key: str, window: int) -> int:
-    """Count one attempt under `key` in the current `window`-second window; returns the count so far."""
-    key = f"{key}:{int(clock.now().timestamp() // window)}"
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # the key expired between add() and incr(), or the cache is away
-        cache.set(key, 1, timeout=window)
-        return 1
+def product_over_limit(request, credential) -> int | None:
+    """Count this API call against `credential`; once past PRODUCT_RATE_LIMIT a minute, the seconds to wait.
 
-
-def seconds_left(window: int) -> int:
-    """Whole seconds until the current window ends (at least 1)."""
-    return max(1, int(window - clock.now().timestamp() % window))
+    None while under the limit, when the limit is 0 (off), and while the cache is down.
+    """
+    limit = settings.PRODUCT_RATE_LIMIT
+    if not limit:
+        return None
+    usage = get_usage(
+        request,
+        group="legal.product",
+        key=lambda group, request: str(credential.pk),
+        rate=(limit, PRODUCT_RATE_WINDOW),
+        increment=True,
+    )
+    if usage is None or not usage["should_limit"]:
+        return None
+    if usage["count"] == limit + 1:  # once a window, not once a request
+        logger.warning("product %s passed its rate limit of %d requests a minute", credential.name, limit)
+    # django-ratelimit's window still counts during its last second (time_left 0).
+    return usage["time_left"] + 1

@@ -73,12 +73,21 @@ class Unavailable(Exception):
     """Redis failed just now, or did recently and the circuit is open."""
 
 
+# INCRBY a key only if it exists, in one round-trip. Django's RedisCache asks EXISTS first and
+# INCRBY then: two round-trips, and a key that expires between them is created again by INCRBY
+# with no expiry at all.
+INCR_EXISTING = (
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return false"
+)
+
+
 class FailOpenRedisCache(RedisCache):
     """RedisCache whose every call degrades to a miss or a no-op when Redis fails."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self.breaker = breaker_for(server if isinstance(server, str) else ",".join(server))
+        self._incr_script = None  # INCR_EXISTING, loaded into Redis by its first call
 
     def _call(self, method, *args):
         if not self.breaker.allows():
@@ -131,9 +140,18 @@ class FailOpenRedisCache(RedisCache):
 
     def incr(self, key, delta=1, version=None):
         try:
-            return self._call(super().incr, key, delta, version)
+            value = self._call(self._incr_existing, self.make_and_validate_key(key, version=version), delta)
         except Unavailable:
             raise ValueError(f"Key '{key}' not found (the cache is unavailable).") from None
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
+
+    def _incr_existing(self, key, delta):
+        client = self._cache.get_client(key, write=True)
+        if self._incr_script is None:
+            self._incr_script = client.register_script(INCR_EXISTING)
+        return self._incr_script(keys=[key], args=[delta], client=client)
 
     def clear(self):
         return self._or(False, super().clear)

@@ -25,24 +25,7 @@ urlpatterns += [
         name="api-version-sections",
     ),
     # For Sigma.video's products, with a bearer token (legal/acceptance_api.py).
-    path(
-        "api/documents/<slug:slug>/acceptances/", acceptance_api.RecordAcceptanceView.as_view(), name="api-acceptances"
-    ),
-    path(
-        "api/documents/<slug:slug>/acceptances/export",
-        acceptance_api.ExportAcceptancesView.as_view(),
-        name="api-acceptances-export",
-    ),
-    path(
-        "api/documents/<slug:slug>/acceptances/status",
-        acceptance_api.BatchStatusView.as_view(),
-        name="api-acceptance-statuses",
-    ),
-    path(
-        "api/documents/<slug:slug>/acceptances/<str:account>/",
-        acceptance_api.AcceptanceStatusView.as_view(),
-        name="api-acceptance-status",
-    ),
+    path("api/acceptances/", acceptance_api.urlpatterns()),
     # The transparency log, for anyone's verifier (legal/log_api.py).
     path("log/tree-head", log_api.tree_head, name="log-tree-head"),
     path("log/tree-head/<int:tree_size>/<int:pk>.tsr", log_api.tree_head_timestamp, name="log-tree-head-timestamp"),

@@ -1,15 +1,13 @@
-"""Roles that hold: who may change a document's fixed fields and delete drafts, and how a refusal reads."""
+"""Roles that hold (legal/admin/roles.py): who may change a document's fixed fields and delete drafts, and how a refusal reads."""
 
 import pytest
 
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import User
 
 from legal.models import Document, DocumentVersion, Notification, Subscription
 from legal.publishing import new_draft_from, publish_version, withdraw_version
 from legal.translation_sync import confirm_sections
-from tests.conftest import START, make_version, site_time
-from tests.test_admin import ADMIN, staff
+from tests.conftest import ADMIN, START, make_version, role_user, site_time, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +22,7 @@ def unpublished(db):
 
 
 def login(client, role):
-    users = {
-        "editor": lambda: staff("editor", "Legal editors"),
-        "publisher": lambda: staff("publisher", "Legal publishers"),
-        "superuser": lambda: User.objects.create_superuser("root", password="pw"),
-    }
-    user = users[role]()
+    user = role_user(role)
     client.force_login(user)
     return user
 

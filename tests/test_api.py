@@ -9,21 +9,12 @@ import pytest
 from django.core.cache import cache
 
 from legal.importing import BUNDLED_DIR
-from legal.publishing import withdraw_version
 from legal.rendering import split_front_matter
 from tests.conftest import make_version, site_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
 
 API = "/api/documents/terms-of-service/"
-
-
-@pytest.fixture
-def scheduled(terms):
-    """Version 2 takes effect on 1 December 2026; a withdrawn version 3 never will."""
-    version = make_version(terms.document, effective_at=site_time(2026, 12, 1), summary="Clarified section 2")
-    withdraw_version(make_version(terms.document, effective_at=site_time(2027, 1, 1)), reason="Published by mistake.")
-    return version
 
 
 def get_json(client, path=API, status=200, **params):
@@ -71,7 +62,7 @@ def test_the_sha256_is_that_of_the_markdown_after_the_front_matter(client, terms
         assert sha256[language]["sha256"] == hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def test_the_scheduled_version_and_the_list_of_published_versions(client, scheduled):
+def test_the_scheduled_version_and_the_list_of_published_versions(client, scheduled, withdrawn):
     data = get_json(client)
     assert data["current"]["number"] == 1
     assert data["scheduled"]["number"] == 2
@@ -84,7 +75,7 @@ def test_the_scheduled_version_and_the_list_of_published_versions(client, schedu
     assert [(v["previous"], v["next"]) for v in data["versions"]] == [(2, None), (1, None), (None, 2)]
 
 
-def test_the_scheduled_version_becomes_current_at_its_instant(client, scheduled, clock):
+def test_the_scheduled_version_becomes_current_at_its_instant(client, scheduled, withdrawn, clock):
     clock.move_to(site_time(2026, 12, 1, 0, 0))
     data = get_json(client)
     assert (data["current"]["number"], data["scheduled"]) == (2, None)
@@ -103,13 +94,13 @@ def test_the_scheduled_version_becomes_current_at_its_instant(client, scheduled,
         ("2027-06-01T00:00:00+07:00", 2),  # the withdrawn version 3 never takes effect
     ],
 )
-def test_at_answers_which_version_was_in_effect(client, scheduled, at, number):
+def test_at_answers_which_version_was_in_effect(client, scheduled, withdrawn, at, number):
     data = get_json(client, at=at)
     assert data["version"] == (None if number is None else get_json(client)["versions"][-number])
     assert "current" not in data
 
 
-def test_at_echoes_the_instant_in_site_time(client, scheduled):
+def test_at_echoes_the_instant_in_site_time(client, scheduled, withdrawn):
     assert get_json(client, at="2026-11-30T17:00:00Z")["at"] == "2026-12-01T00:00:00+07:00"
 
 
@@ -169,7 +160,7 @@ def test_the_etag_changes_when_a_version_is_published(client, terms, django_capt
     assert response.status_code == 200 and response["ETag"] != before
 
 
-def test_cache_control_never_reaches_past_the_next_scheduled_switch(client, scheduled, clock):
+def test_cache_control_never_reaches_past_the_next_scheduled_switch(client, scheduled, withdrawn, clock):
     assert client.get(API)["Cache-Control"] == "public, max-age=60"
     clock.move_to(site_time(2026, 11, 30, 23, 59, 30))
     # 30 s to the switch, less the margin for caches that count whole seconds.

@@ -1,5 +1,7 @@
 """The review hand-off and guided publishing in a real browser, as a new editor and publisher would use them.
 
+A cross-cutting walk; it mainly covers the version admin (DocumentVersionAdmin) and legal/reviewing.py.
+
 The system Chromium driven by Playwright against a live server, with a real SMTP server on
 loopback for the review email. Every step saves a screenshot to pytest's temporary folder
 (printed at the end); the README's "For legal staff" captions name them.
@@ -9,45 +11,32 @@ import email
 import email.policy
 import re
 from datetime import timedelta
-from importlib import import_module
 
 import pytest
 from playwright.sync_api import expect
 
-from django.contrib.auth.models import Group, Permission, User
-
 from legal.models import DocumentVersion, StaffLanguage
-from tests import test_browser  # skips this module too where Chromium is missing
-from tests.conftest import START
-from tests.smtp import smtp_server
+from tests import test_browser_reader  # skips this module too where Chromium is missing
+from tests.conftest import EDITORS, PUBLISHERS, START, staff
 
 pytestmark = pytest.mark.browser
 
 # The browser, live server and page fixtures of the reader's browser tests.
-_allow_orm_beside_playwright = test_browser._allow_orm_beside_playwright
-browser = test_browser.browser
-version_1 = test_browser.version_1
-site = test_browser.site
-new_page = test_browser.new_page
+_allow_orm_beside_playwright = test_browser_reader._allow_orm_beside_playwright
+browser = test_browser_reader.browser
+site = test_browser_reader.site
+new_page = test_browser_reader.new_page
 
 PASSWORD = "a-long-staff-password"
 VERSIONS = "/admin/legal/documentversion/"
 
 
 def team():
-    """An editor and a publisher, in groups as the migration makes them (a transactional flush removes them)."""
-    migration = import_module("legal.migrations.0002_legal_staff_groups")
-    users = {}
-    for name, group_name, codenames, address in (
-        ("editor", "Legal editors", migration.EDITOR_CODENAMES, "editor@sigma.video"),
-        ("publisher", "Legal publishers", migration.PUBLISHER_CODENAMES, "publisher@sigma.video"),
-    ):
-        group, _created = Group.objects.get_or_create(name=group_name)
-        group.permissions.set(Permission.objects.filter(content_type__app_label="legal", codename__in=codenames))
-        user = User.objects.create_user(name, email=address, password=PASSWORD, is_staff=True)
-        user.groups.add(group)
-        users[name] = user
-    return users
+    """An editor and a publisher with addresses, in groups as the migration makes them."""
+    return {
+        "editor": staff("editor", EDITORS, password=PASSWORD, email="editor@sigma.video"),
+        "publisher": staff("publisher", PUBLISHERS, password=PASSWORD, email="publisher@sigma.video"),
+    }
 
 
 def show(page, field_id):
@@ -66,23 +55,20 @@ def sign_in(page, username):
 
 
 @pytest.fixture
-def mail(settings, site):
-    """A real SMTP server the live server sends to; links in emails point at the live server."""
-    with smtp_server() as server:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
-        settings.SITE_URL = site
-        yield server
+def mail(mail, settings, site):
+    """The shared SMTP server on loopback, with links in emails pointing at the live server."""
+    settings.SITE_URL = site
+    return mail
 
 
 def test_an_editor_submits_for_review_and_a_publisher_publishes_as_soon_as_allowed(
-    new_page, site, version_1, mail, tmp_path
+    new_page, site, committed_terms, mail, tmp_path
 ):
     """Draft from the version in effect, preview without a date, submit; the publisher follows the emailed link."""
     users = team()
     editor = new_page(locale="vi-VN")
     sign_in(editor, "editor")
-    editor.goto(f"{VERSIONS}{version_1.pk}/change/")
+    editor.goto(f"{VERSIONS}{committed_terms.pk}/change/")
     editor.get_by_role("link", name="Bản nháp mới từ phiên bản này").click()
     editor.screenshot(path=tmp_path / "1-new-draft-confirmation.png", full_page=True)
     editor.get_by_role("button", name="Tạo bản nháp").click()
@@ -155,14 +141,14 @@ def test_an_editor_submits_for_review_and_a_publisher_publishes_as_soon_as_allow
 
 
 def test_a_publisher_sends_a_draft_back_and_publishes_a_material_change_at_the_end_of_notice(
-    new_page, site, version_1, mail, tmp_path
+    new_page, site, committed_terms, mail, tmp_path
 ):
     """Sent back with a comment, resubmitted, then published as soon as allowed: after the notice period."""
     from legal.publishing import new_draft_from
     from legal.reviewing import submit_for_review
 
     users = team()
-    draft = new_draft_from(version_1, user=users["editor"])
+    draft = new_draft_from(committed_terms, user=users["editor"])
     draft.body_en = draft.body_en.replace("the Customer shall create", "the Customer must create")
     draft.summary_vi, draft.summary_en = "Điều 2", "Clause 2"
     draft.save()
@@ -188,14 +174,14 @@ def test_a_publisher_sends_a_draft_back_and_publishes_a_material_change_at_the_e
     print(f"screenshots in {tmp_path}")
 
 
-def test_the_editor_draws_vietnamese_letters_whole(new_page, site, version_1, tmp_path):
+def test_the_editor_draws_vietnamese_letters_whole(new_page, site, committed_terms, tmp_path):
     """Chromium renders each Vietnamese letter of the editor as one glyph, never base plus detached tone mark."""
     team()
     page = new_page(locale="vi-VN")
     sign_in(page, "editor")
     from legal.publishing import new_draft_from
 
-    draft = new_draft_from(version_1)
+    draft = new_draft_from(committed_terms)
     page.goto(f"{VERSIONS}{draft.pk}/change/")
     sample = "Khách hàng sử dụng dịch vụ phải tuân thủ điều khoản của tổ chức"
     page.fill("#id_body_vi", sample)
@@ -218,7 +204,7 @@ def test_the_editor_draws_vietnamese_letters_whole(new_page, site, version_1, tm
     assert "DejaVu Sans Mono" not in {font["familyName"] for font in fonts}, fonts
 
 
-def test_the_authoritative_languages_tab_opens_first_in_every_admin_language(new_page, site, version_1):
+def test_the_authoritative_languages_tab_opens_first_in_every_admin_language(new_page, site, committed_terms):
     """A document written in English first opens its versions on the English tab, in both admin languages."""
     from legal.models import Document
 
@@ -230,7 +216,7 @@ def test_the_authoritative_languages_tab_opens_first_in_every_admin_language(new
     draft.save()
     from legal.publishing import new_draft_from
 
-    terms_draft = new_draft_from(version_1)  # the Terms: Vietnamese is authoritative
+    terms_draft = new_draft_from(committed_terms)  # the Terms: Vietnamese is authoritative
     for locale in ("vi-VN", "en-US"):
         page = new_page(locale=locale)
         sign_in(page, "editor")
@@ -241,12 +227,12 @@ def test_the_authoritative_languages_tab_opens_first_in_every_admin_language(new
         page.close()
 
 
-def test_an_editor_edits_both_languages_side_by_side_with_a_live_preview(new_page, site, version_1, tmp_path):
+def test_an_editor_edits_both_languages_side_by_side_with_a_live_preview(new_page, site, committed_terms, tmp_path):
     """Rows of sections, Vietnamese beside English; typing in a section shows it rendered; saving keeps both."""
     from legal.publishing import new_draft_from
 
     team()
-    draft = new_draft_from(version_1)
+    draft = new_draft_from(committed_terms)
     page = new_page(locale="vi-VN")
     problems = []
     page.on("console", lambda message: message.type == "error" and problems.append(message.text))
@@ -264,6 +250,6 @@ def test_an_editor_edits_both_languages_side_by_side_with_a_live_preview(new_pag
     page.get_by_role("button", name="Lưu và tiếp tục chỉnh sửa").click()
     expect(page.locator(".messagelist")).to_be_visible()
     draft.refresh_from_db()
-    assert "the Customer **must** create" in draft.body_en and draft.body_vi == version_1.body_vi
+    assert "the Customer **must** create" in draft.body_en and draft.body_vi == committed_terms.body_vi
     assert not [p for p in problems if "Content Security Policy" in p], problems
     print(f"screenshots in {tmp_path}")

@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 PAGES = ["/vi/terms-of-service/", "/en/terms-of-service/versions/", "/en/terms-of-service/versions/1/"]
 
 
-@pytest.fixture
-def scheduled(terms):
-    """Version 2, scheduled for 00:00 on 1 December 2026 in Hanoi."""
-    return make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0), summary="Section 2 amended")
-
-
 @pytest.mark.parametrize("path", PAGES + ["/api/documents/terms-of-service/"])
 def test_document_pages_cost_one_query_cold_and_none_warm(
     client, scheduled, path, django_assert_max_num_queries, django_assert_num_queries
@@ -151,3 +145,24 @@ def test_healthz_503_when_the_database_is_unreachable():
     )
     result = run_django(["-c", script], DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere")
     assert result.stdout.strip() == "503 unreachable", result.stderr[-2000:]
+
+
+def test_the_acceptance_api_is_never_looked_up_in_the_page_cache(client, terms):
+    """Its answers are per account and never stored, so its calls cost the page cache nothing."""
+    from django.test import RequestFactory
+
+    from legal.caching import get_page, page_key
+    from legal.product_auth import issue_credential
+
+    path = "/api/acceptances/status/?document=terms-of-service&account=acct-1"
+    secret = issue_credential(name="Media VOD")[1]
+    _missing, generation = get_page(RequestFactory().get(path))
+    # A page stored under the call's key (none ever is) would be served if the key were looked up.
+    planted = client.get("/api/documents/terms-of-service/")
+    key = page_key(RequestFactory().get(path))
+    cache.set(key, cache.get(page_key(RequestFactory().get("/api/documents/terms-of-service/"))))
+    assert cache.get(key).generation == generation
+    response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 200
+    assert response.json()["account"] == "acct-1"
+    assert response.content != planted.content

@@ -1,4 +1,4 @@
-"""The redline as a lawyer reads it: whole units, moves, a summary first, both languages."""
+"""The redline as a lawyer reads it (legal/comparison.py): whole units, moves, a summary first, both languages, and the comparison pages."""
 
 import re
 import time
@@ -15,7 +15,7 @@ from legal.grouping import regroup
 from legal.models import StoredRedline
 from legal.publishing import withdraw_version
 from legal.rendering import render_markdown
-from tests.conftest import make_version, site_time, text_of
+from tests.conftest import make_version, rearranged_terms, site_time, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -248,26 +248,6 @@ def test_moves_with_edits_stop_being_diffed_past_their_allowance():
 # Pages ----------------------------------------------------------------------------------
 
 
-def rearranged_terms(terms):
-    """Version 2 changes the fee clause and the email address and moves section 1 to the end."""
-
-    def rearranged(body, fee):
-        intro, *sections = body.split("\n## ")
-        numbers = [("1", "3"), ("2", "1"), ("3", "2")]
-        renumbered = [s.replace(f"{old}.", f"{new}.", 1) for s, (old, new) in zip(sections, numbers, strict=True)]
-        first, second, third = renumbered
-        intro = intro.replace("contact@gviet.vn", "legal@sigma.video")
-        return "\n## ".join([intro, second.replace(*fee), third, first])
-
-    return make_version(
-        terms.document,
-        body_vi=rearranged(terms.body_vi, ("mức phí đăng ký", "gói dịch vụ đã đăng ký")),
-        body_en=rearranged(terms.body_en, ("subscription fee", "subscribed service plan")),
-        effective_at=site_time(2026, 12, 1, 0, 0),
-        summary="Definitions moved to the end; new contact address",
-    )
-
-
 @pytest.fixture
 def moved_versions(terms, clock):
     return terms, rearranged_terms(terms)
@@ -416,3 +396,80 @@ def test_compare_bilingual_answers_like_the_comparison_for_withdrawn_same_and_un
     assert client.get("/en/terms-of-service/compare/1/2/bilingual/").status_code == 410
     assert client.get("/en/terms-of-service/compare/1/1/bilingual/").status_code == 404
     assert client.get("/en/terms-of-service/compare/1/9/bilingual/").status_code == 404
+
+
+# The comparison page -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_compare_page_is_well_formed_with_ins_and_del(client, three_versions, language):
+    response = client.get(f"/{language}/terms-of-service/compare/1/2/")
+    assert response.status_code == 200
+    html5lib.HTMLParser(strict=True).parse(response.content.decode())
+    page = response.content.decode()
+    if language == "vi":
+        assert re.search(r"<del><span class=\"visually-hidden\">[^<]*</span>sẽ", page)
+        assert re.search(r"<ins><span class=\"visually-hidden\">[^<]*</span>phải", page)
+    else:
+        assert re.search(r"<del><span class=\"visually-hidden\">\[deleted: </span>shall", page)
+        assert re.search(r"<ins><span class=\"visually-hidden\">\[inserted: </span>must", page)
+    assert '<details class="redline-section redline-unchanged">' in page
+
+
+def test_compare_shows_added_section(client, three_versions):
+    page = text_of(client.get("/en/terms-of-service/compare/2/3/"))
+    assert "4. Termination" in page and "Added section" in page and "New section 4 (en)" in page
+
+
+def test_compare_in_reverse_is_labelled(client, three_versions):
+    response = client.get("/en/terms-of-service/compare/3/2/")
+    assert response.status_code == 200
+    assert "This shows the change in reverse" in text_of(response)
+    assert "Removed section" in text_of(response)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "compare/1/9/",
+        "compare/9/1/",
+        "compare/0/1/",
+        "compare/a/b/",
+        "compare/1/2/3/",
+        "compare/1/-2/",
+        "compare/1/99999999999/",
+    ],
+)
+def test_bad_comparisons_are_404(client, three_versions, path):
+    assert client.get(f"/en/terms-of-service/{path}").status_code == 404
+
+
+def test_compare_same_version_is_a_helpful_404(client, three_versions):
+    response = client.get("/en/terms-of-service/compare/2/2/")
+    assert response.status_code == 404 and "Choose two different versions" in text_of(response)
+
+
+def test_compare_with_a_draft_is_404(client, three_versions):
+    terms, v2, v3 = three_versions
+    make_version(terms.document, effective_at=site_time(2026, 12, 5, 0, 0), publish=False)
+    assert client.get("/en/terms-of-service/compare/2/4/").status_code == 404
+
+
+def test_compare_with_previous_links(client, three_versions):
+    page = client.get("/en/terms-of-service/versions/3/").content.decode()
+    assert '<a href="/en/terms-of-service/compare/2/3/">Compare with version 2</a>' in page
+    assert client.get("/en/terms-of-service/versions/3/changes/")["Location"] == "/en/terms-of-service/compare/2/3/"
+    assert client.get("/en/terms-of-service/versions/1/changes/").status_code == 404
+    history = client.get("/en/terms-of-service/versions/").content.decode()
+    assert (
+        'href="/en/terms-of-service/compare/2/3/"' in history and 'href="/en/terms-of-service/compare/1/2/"' in history
+    )
+
+
+def test_history_form_picks_two_versions(client, three_versions):
+    assert (
+        client.get("/en/terms-of-service/compare/?version_a=1&version_b=3")["Location"]
+        == "/en/terms-of-service/compare/1/3/"
+    )
+    assert client.get("/en/terms-of-service/compare/?version_a=x&version_b=3").status_code == 404
+    assert client.get("/en/terms-of-service/compare/").status_code == 404

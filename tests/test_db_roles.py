@@ -10,7 +10,6 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from legal import db_triggers
-from legal.importing import load_bundled_terms
 from legal.models import Document, DocumentVersion
 from tests.conftest import run_django
 
@@ -62,10 +61,10 @@ def as_site(site_role):
 
 
 @pytest.fixture
-def record(transactional_db):
-    terms = load_bundled_terms()
+def record(committed_terms):
+    """The committed Terms and one ordinary user: what the site's role must not lose."""
     User.objects.create_user("reader")
-    return terms
+    return committed_terms
 
 
 def counts():

@@ -13,8 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def history(terms):
-    """Version 1 in effect, version 2 scheduled, a withdrawn version 3, a draft."""
+def feed_history(terms):
+    """The shared `history` with markup in version 2's summary, which the feed must escape.
+
+    Version 1 in effect, version 2 scheduled, a withdrawn version 3, a draft.
+    """
     document = terms.document
     scheduled = make_version(document, effective_at=site_time(2026, 12, 1), summary="Clarified <b>section</b> 2")
     withdraw_version(make_version(document, effective_at=site_time(2027, 1, 1)), reason="Published by mistake.")
@@ -32,7 +35,7 @@ def fetch(client, path):
     return feed
 
 
-def test_one_entry_per_version_scheduled_and_withdrawn_included_drafts_not(client, history):
+def test_one_entry_per_version_scheduled_and_withdrawn_included_drafts_not(client, feed_history):
     feed = fetch(client, "/en/terms-of-service/feed/")
     assert [entry.title for entry in feed.entries] == [
         "Version 3 (withdrawn, never in effect)",
@@ -46,7 +49,7 @@ def test_one_entry_per_version_scheduled_and_withdrawn_included_drafts_not(clien
     ]
 
 
-def test_a_withdrawn_entry_is_updated_with_the_reason(client, history, clock):
+def test_a_withdrawn_entry_is_updated_with_the_reason(client, feed_history, clock):
     """The entry of a withdrawn version stays, updated at its withdrawal, and says why."""
     withdrawn = fetch(client, "/en/terms-of-service/feed/").entries[0]
     assert withdrawn.summary.startswith(
@@ -56,7 +59,7 @@ def test_a_withdrawn_entry_is_updated_with_the_reason(client, history, clock):
     assert withdrawn.updated == "2026-11-24T05:00:00+00:00"
 
 
-def test_the_feed_describes_the_document(client, history):
+def test_the_feed_describes_the_document(client, feed_history):
     feed = fetch(client, "/en/terms-of-service/feed/")
     assert feed.feed.title == "Terms of Service"
     assert feed.feed.link == "http://testserver/en/terms-of-service/"
@@ -66,7 +69,7 @@ def test_the_feed_describes_the_document(client, history):
     assert links["self"] == "http://testserver/en/terms-of-service/feed/"
 
 
-def test_an_entry_has_the_summary_and_the_effective_date(client, history):
+def test_an_entry_has_the_summary_and_the_effective_date(client, feed_history):
     _withdrawn, scheduled, current = fetch(client, "/en/terms-of-service/feed/").entries
     assert scheduled.summary == (
         "<p>Takes effect on 1 December 2026</p><p>Clarified &lt;b&gt;section&lt;/b&gt; 2 (en)</p>"
@@ -76,7 +79,7 @@ def test_an_entry_has_the_summary_and_the_effective_date(client, history):
     assert scheduled.published == "2026-11-24T05:00:00+00:00"  # published at noon in Hanoi
 
 
-def test_the_vietnamese_feed_is_in_vietnamese(client, history):
+def test_the_vietnamese_feed_is_in_vietnamese(client, feed_history):
     feed = fetch(client, "/vi/terms-of-service/feed/")
     assert feed.feed.title == "Điều khoản sử dụng"
     assert feed.feed.language == "vi"
@@ -118,6 +121,6 @@ def test_a_long_feed_is_paged_as_rfc_5005_says(client, terms):
     assert client.get("/vi/terms-of-service/feed/?page=0").status_code == 404
 
 
-def test_a_short_feed_has_no_paging_links(client, history):
+def test_a_short_feed_has_no_paging_links(client, feed_history):
     feed = fetch(client, "/vi/terms-of-service/feed/")
     assert not {"first", "next", "previous", "last"} & {link.rel for link in feed.feed.links}

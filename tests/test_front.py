@@ -1,5 +1,7 @@
 """deploy/nginx.conf in front of a live server: what it caches, and the switch through it.
 
+Cross-cutting: the deployment front; it mainly covers legal/caching.py's headers as nginx obeys them.
+
 Runs Debian's nginx (installed by .ci/run) with the repository's configuration file, its
 placeholders filled in, on a free loopback port. Skipped when nginx is missing.
 """
@@ -17,7 +19,6 @@ import pytest
 
 from django.conf import settings
 
-from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion
 from legal.publishing import new_draft_from, publish_version
 
@@ -81,10 +82,11 @@ def front(live_server, tmp_path):
 
 
 @pytest.fixture
-def terms(transactional_db, settings):
+def terms(settings, request):
+    """The shared `committed_terms` (nginx's worker reads them through the live server), under the front's settings."""
     settings.PUBLISH_LEAD_SECONDS = LEAD_SECONDS
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    return load_bundled_terms()
+    return request.getfixturevalue("committed_terms")
 
 
 def shown(body):
@@ -141,7 +143,9 @@ def test_no_request_after_the_switch_sees_the_old_version(front, terms):
     for poller in pollers:
         poller.join()
     answered_before = [number for _sent, received, number, _status in seen if received < switch]
-    sent_after = [(round(sent - switch, 3), number, status) for sent, _received, number, status in seen if sent >= switch]
+    sent_after = [
+        (round(sent - switch, 3), number, status) for sent, _received, number, status in seen if sent >= switch
+    ]
     assert answered_before and set(answered_before) == {1}
     assert sent_after and [a for a in sent_after if a[1] != 2] == []
     first_new = min(received for _sent, received, number, _status in seen if number == 2)

@@ -13,7 +13,7 @@ from tests.conftest import make_version, site_time
 
 pytestmark = pytest.mark.django_db
 
-SWITCH = site_time(2026, 12, 1, 0, 0)
+SWITCH = site_time(2026, 12, 1, 0, 0)  # when the shared `scheduled` version 2 takes effect
 HOST = "http://testserver"
 
 
@@ -34,12 +34,6 @@ def parse_links(value):
 
 def by_rel(links, rel):
     return sorted(url for url, (rels, _attributes) in links.items() if rel in rels)
-
-
-@pytest.fixture
-def two_versions(terms):
-    """Version 1 in effect now, version 2 from SWITCH."""
-    return terms, make_version(terms.document, effective_at=SWITCH)
 
 
 def timegate(client, when, language="vi"):

@@ -1,4 +1,6 @@
-"""A Memento client library, pointed at a live server, agrees with the site about every version.
+"""A Memento client library, pointed at a live server, agrees with the site (legal/memento.py) about every version.
+
+Cross-cutting: a real client over HTTP, beside test_memento.py's test-client checks.
 
 memento-client is the Memento project's own Python client (a test dependency only: it is
 not maintained any more, which rules it out for the site itself, but it is the reference
@@ -12,17 +14,16 @@ import datetime
 import pytest
 from memento_client import MementoClient
 
-from legal.importing import load_bundled_terms
 from tests.conftest import make_version, site_time
 
 SWITCH = site_time(2026, 12, 1, 0, 0)
 
 
 @pytest.fixture
-def history(transactional_db, live_server, clock, settings):
+def live_history(committed_terms, live_server, clock, settings):
     """Version 1 (the bundled Terms) and version 2 from SWITCH; the clock a day after SWITCH."""
     settings.ALLOWED_HOSTS = ["*"]
-    first = load_bundled_terms()
+    first = committed_terms
     second = make_version(first.document, effective_at=SWITCH)
     clock.move_to(SWITCH + datetime.timedelta(days=1))
     return live_server.url, first, second
@@ -33,8 +34,8 @@ def history(transactional_db, live_server, clock, settings):
     ("offset", "number"),
     [(-datetime.timedelta(hours=1), 1), (datetime.timedelta(0), 2), (datetime.timedelta(hours=5), 2)],
 )
-def test_the_client_finds_the_native_timegate_and_the_version_in_effect(history, language, offset, number):
-    base, first, second = history
+def test_the_client_finds_the_native_timegate_and_the_version_in_effect(live_history, language, offset, number):
+    base, first, second = live_history
     original = f"{base}/{language}/terms-of-service/"
     # The canonical page is its own TimeGate (RFC 7089 pattern 1.1): the client reads that as
     # "no separate native TimeGate" (Vary: accept-datetime on the original) ...

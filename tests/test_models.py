@@ -19,11 +19,6 @@ from tests.conftest import START, make_version, site_time
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def draft(terms):
-    return new_draft_from(terms)
-
-
 def test_the_orm_stores_lf_and_nfc_whatever_it_is_given(draft):
     draft.body_en = "# Terms\r\n\r\nOne.\rTwo.\r\n"
     draft.title_vi = unicodedata.normalize("NFD", "Điều khoản sử dụng")

@@ -13,7 +13,17 @@ from django.conf import settings as django_settings
 from legal import receipts, signing_keys
 from legal.models import Acceptance
 from legal.product_auth import issue_credential
-from tests.test_acceptances import EXPORT, _body, accept, assert_error, bearer, post, status_of
+from tests.test_acceptance_api import (
+    DOCUMENT,
+    EXPORT,
+    _body,
+    accept,
+    acceptance_body,
+    assert_error,
+    bearer,
+    post,
+    status_of,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
 
@@ -68,11 +78,11 @@ def test_a_changed_record_does_not_verify(client, terms, token):
 
 
 def test_the_same_record_always_gets_the_same_receipt(client, terms, token):
-    """Ed25519 is deterministic: the 200 of a retry, the status answer and the export agree."""
-    first = accept(client, token)
+    """Ed25519 is deterministic: the 200 of a retry, an idempotent retry and the export agree."""
+    first = accept(client, token, key="k")
     assert accept(client, token, status=200)["receipt"] == first["receipt"]
-    assert status_of(client, token)["accepted"]["receipt"] == first["receipt"]
-    line = json.loads(_body(client.get(EXPORT, **bearer(token))).splitlines()[0])
+    assert accept(client, token, status=200, key="k")["receipt"] == first["receipt"]
+    line = json.loads(_body(client.get(EXPORT, {"document": DOCUMENT}, **bearer(token))).splitlines()[0])
     assert line["receipt"] == first["receipt"]
 
 
@@ -123,7 +133,7 @@ def test_a_public_key_can_be_retired_but_cannot_sign(client, terms, token, setti
     settings.RECEIPT_SIGNING_KEY = ""
     settings.RECEIPT_SIGNING_KEY_FILE = str(public)
     with caplog.at_level(logging.ERROR):
-        response = post(client, token, {"account": "a", "version": 1, "language": "vi"})
+        response = post(client, token, acceptance_body(account="a"))
     assert_error(response, 503, "receipts_unavailable")
     assert "holds a public key; signing needs the private key" in caplog.text
 
@@ -139,15 +149,15 @@ def test_a_public_key_can_be_retired_but_cannot_sign(client, terms, token, setti
 def test_without_a_usable_key_nothing_is_recorded_and_reads_still_answer(
     client, terms, token, settings, caplog, configure, logged
 ):
-    """Recording is refused before writing (503); status and export answer with `receipt: null`."""
+    """Recording is refused before writing (503); status answers, and the export with `receipt: null`."""
     accept(client, token, account="earlier")
     for name, value in configure.items():
         setattr(settings, name, value)
     with caplog.at_level(logging.ERROR):
-        assert_error(post(client, token, {"account": "a", "version": 1, "language": "vi"}), 503, "receipts_unavailable")
+        assert_error(post(client, token, acceptance_body(account="a")), 503, "receipts_unavailable")
         assert Acceptance.objects.count() == 1
-        assert status_of(client, token, "earlier")["accepted"]["receipt"] is None
-        assert json.loads(_body(client.get(EXPORT, **bearer(token))))["receipt"] is None
+        assert status_of(client, token, "earlier")["accepted_version"] == 1
+        assert json.loads(_body(client.get(EXPORT, {"document": DOCUMENT}, **bearer(token))))["receipt"] is None
         assert_error(client.get(JWKS), 503, "receipts_unavailable")
     assert logged in caplog.text
 
@@ -162,12 +172,12 @@ def test_an_oversized_key_file_is_refused_unread(client, terms, token, settings,
     huge = tmp_path / "huge.pem"
     huge.write_bytes(b"A" * (signing_keys.MAX_KEY_FILE_BYTES + 10))
     settings.RECEIPT_SIGNING_KEY, settings.RECEIPT_SIGNING_KEY_FILE = "", str(huge)
-    assert_error(post(client, token, {"account": "a", "version": 1, "language": "vi"}), 503, "receipts_unavailable")
+    assert_error(post(client, token, acceptance_body(account="a")), 503, "receipts_unavailable")
 
 
 def test_export_as_csv_has_the_receipts(client, terms, token):
     record = accept(client, token)
-    header, row = _body(client.get(EXPORT, {"format": "csv"}, **bearer(token))).splitlines()
+    header, row = _body(client.get(EXPORT, {"document": DOCUMENT, "format": "csv"}, **bearer(token))).splitlines()
     assert header.endswith(",receipt")
     assert row.endswith("," + record["receipt"])
 

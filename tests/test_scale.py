@@ -1,5 +1,8 @@
 """Long histories cost what short ones do: the admin's list, the API and the redline's reader.
 
+Cross-cutting (bench/scale.py's histories); it mainly covers the version admin's list, legal/api.py's
+paging, legal/diffing.py's reader and legal/verification.py.
+
 Histories are built by bench/scale.py's `fill`, the bench's own fast path (bulk rows under
 the publishing service's mark, the newest through `publish_version`); the record it makes
 verifies like any other.
@@ -9,7 +12,6 @@ import re
 
 import pytest
 
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -37,12 +39,6 @@ def plan_of(sql):
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
         return " / ".join(str(row[-1]) for row in cursor.fetchall())
-
-
-@pytest.fixture
-def superuser(client):
-    client.force_login(User.objects.create_superuser("boss", "", "pw"))
-    return client
 
 
 def test_the_large_terms_are_the_largest_text_the_renderer_allows():

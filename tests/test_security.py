@@ -1,4 +1,6 @@
-"""Headers, settings, admin protection and redirects that never leave the site."""
+"""Security (sigma_terms/security.py): headers and CSP, admin login protection, client addresses, request ids, redirects that never leave the site.
+
+The settings that switch these on are checked in test_settings.py."""
 
 import io
 import logging
@@ -12,8 +14,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from sigma_terms.security import RequestIdFilter
-from tests.conftest import run_django
-from tests.smtp import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -107,79 +107,6 @@ def test_hsts_and_secure_cookies_are_off_for_plain_http(client, terms):
     response = client.get("/vi/terms-of-service/")
     assert "Strict-Transport-Security" not in response
     assert not settings.SESSION_COOKIE_SECURE and not settings.SECURE_SSL_REDIRECT
-
-
-def run_check_deploy(extra_env):
-    return run_django(
-        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        **{"DJANGO_SETTINGS_MODULE": "sigma_terms.settings", **extra_env},
-    )
-
-
-def test_check_deploy_passes_with_production_settings():
-    result = run_check_deploy(
-        {
-            "DJANGO_DEBUG": "0",
-            "DJANGO_HTTPS": "1",
-            "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
-            "DJANGO_ALLOWED_HOSTS": "terms.sigma.video",
-        }
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("https", ["1", "0"])
-def test_production_refuses_to_start_without_a_secret_key(https):
-    """With DJANGO_DEBUG=0 and no key, commands stop with one line: there is no key in the repository."""
-    result = run_check_deploy({"DJANGO_DEBUG": "0", "DJANGO_HTTPS": https, "DJANGO_SECRET_KEY": ""})
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        "sigma-terms: DJANGO_SECRET_KEY is not set; refusing to start "
-        "(set it, or use `make run`, which keeps a key for this checkout in .secret_key)."
-    ]
-
-
-def test_gunicorn_refuses_to_start_without_a_secret_key():
-    """The server stops at once with the same line instead of starting workers that cannot boot."""
-    result = run_django(
-        ["-m", "gunicorn", "--config", "gunicorn.conf.py"],
-        DJANGO_SETTINGS_MODULE="sigma_terms.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="",
-        PORT=str(closed_port()),
-    )
-    assert result.returncode != 0
-    assert "sigma-terms: DJANGO_SECRET_KEY is not set; refusing to start" in result.stderr
-
-
-def test_debug_runs_without_a_key_of_its_own():
-    script = "import django;django.setup();from django.conf import settings as s;print(len(s.SECRET_KEY) >= 50)"
-    result = run_django(
-        ["-c", script], DJANGO_SETTINGS_MODULE="sigma_terms.settings", DJANGO_DEBUG="1", DJANGO_SECRET_KEY=""
-    )
-    assert result.stdout.strip() == "True", result.stderr
-
-
-def test_https_block_switches_on_together():
-    script = (
-        "import django;django.setup();from django.conf import settings as s;"
-        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
-        " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
-    )
-    out = run_django(
-        ["-c", script], DJANGO_SETTINGS_MODULE="sigma_terms.settings", DJANGO_HTTPS="1", DJANGO_SECRET_KEY="k" * 60
-    ).stdout
-    assert out.split() == ["True", "63072000", "True", "True", "True"]
-
-
-def test_admin_url_comes_from_the_environment():
-    script = "import django;django.setup();from django.urls import reverse;print(reverse('admin:index'))"
-    out = run_django(
-        ["-c", script],
-        DJANGO_SETTINGS_MODULE="sigma_terms.settings",
-        DJANGO_ADMIN_URL="back-office/",
-    ).stdout
-    assert out.strip() == "/back-office/"
 
 
 # Admin login ---------------------------------------------------------------------------

@@ -9,16 +9,9 @@ from legal.publishing import new_draft_from
 from legal.reviewing import submit_for_review
 from legal.reviews import review_state
 from legal.side_by_side import join_sections, split_sections
-from tests.conftest import text_of
-from tests.test_admin import ADMIN, staff
+from tests.conftest import ADMIN, staff, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(staff("editor", "Legal editors"))
-    return client
 
 
 def form_of(response):

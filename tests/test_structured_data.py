@@ -14,13 +14,13 @@ from django.utils.timezone import localtime
 from legal.models import DocumentVersion
 from legal.publishing import publish_version
 from legal.translation_sync import confirm_sections, inherit_ledger
-from tests.conftest import make_version, site_time
+from tests.conftest import site_time
 
 pytestmark = pytest.mark.django_db
 
 HOST = "http://testserver"
 SCHEMA = "http://schema.org/"
-SWITCH = site_time(2026, 12, 1, 0, 0)
+SWITCH = site_time(2026, 12, 1, 0, 0)  # when the shared `scheduled` version 2 takes effect
 # A local copy of the parts of schema.org's JSON-LD context these pages use, with the same
 # term definitions (IRIs for links, schema:Date for dates): the tests reach no network.
 CONTEXT = json.loads((pathlib.Path(__file__).parent / "data" / "schemaorg-context.jsonld").read_text())
@@ -49,11 +49,6 @@ def expanded(response):
 
 def values(node, name):
     return [item.get("@value", item.get("@id")) for item in node.get(SCHEMA + name, [])]
-
-
-@pytest.fixture
-def two_versions(terms):
-    return terms, make_version(terms.document, effective_at=SWITCH)
 
 
 @pytest.mark.parametrize("path", ["/vi/terms-of-service/versions/2/", "/vi/terms-of-service/"])

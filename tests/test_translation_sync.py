@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import translation
@@ -34,7 +34,7 @@ from legal.translation_sync import (
     section_texts,
     translation_problems,
 )
-from tests.conftest import START, make_version, site_time, text_of
+from tests.conftest import START, make_version, site_time, staff, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -42,12 +42,6 @@ ADMIN = "/admin/legal/documentversion/"
 SECTION_2 = "2-he-thong-sigmavideo-cua-khach-hang"
 CLAUSE_VI = ("Khách hàng sẽ tạo tài khoản", "Khách hàng phải tạo tài khoản")
 CLAUSE_EN = ("the Customer shall create", "the Customer must create")
-
-
-def staff(name, group):
-    user = User.objects.create_user(name, password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def states(version):

@@ -17,9 +17,8 @@ from legal.models import WebhookDelivery, WebhookEndpoint
 from legal.publishing import PublishingError, withdraw_version
 from legal.webhook_delivery import send_due_webhooks
 from legal.webhooks import url_problem
-from tests.conftest import make_version, run_django, site_time
+from tests.conftest import make_version, run_django, site_time, staff
 from tests.smtp import closed_port
-from tests.test_admin import staff
 from tests.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.django_db

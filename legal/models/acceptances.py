@@ -13,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import clock
 
+# An `Idempotency-Key` header longer than this is refused (422): a UUID is 36 characters.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
 
 class Scope(models.TextChoices):
     WRITE = "acceptances:write", _("Record acceptances")
@@ -67,6 +70,9 @@ class AcceptanceQuerySet(models.QuerySet):
     def of_accounts(self, document, accounts):
         return self.filter(document=document, account__in=accounts)
 
+    def by_idempotency_key(self, credential, key):
+        return self.filter(credential=credential, idempotency_key=key)
+
     def recorded_since(self, since):
         return self.filter(recorded_at__gte=since) if since is not None else self
 
@@ -79,12 +85,16 @@ class Acceptance(models.Model):
         BROWSEWRAP = "browsewrap", _("Shown while browsing")
         CONTINUED_USE = "continued-use", _("Continued use after notice")
 
+    # No index of their own: the indexes below start with the document, and the unique
+    # constraint with the version, so each would only cost every insert another index write.
     document = models.ForeignKey(
-        "legal.Document", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("document")
-    )
+        "legal.Document", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("document"),
+        db_index=False,
+    )  # fmt: skip
     version = models.ForeignKey(
-        "legal.DocumentVersion", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("version")
-    )
+        "legal.DocumentVersion", on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("version"),
+        db_index=False,
+    )  # fmt: skip
     version_number = models.PositiveIntegerField(_("version number"))
     account = models.CharField(_("account"), max_length=128)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
@@ -97,6 +107,15 @@ class Acceptance(models.Model):
     )
     product = models.CharField(_("product"), max_length=100)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    # The request's `Idempotency-Key` and the SHA-256 of its body (RFC 8785 JSON): a retry with
+    # the same key and body finds this record, the same key with another body is refused.
+    # NULL, not "", when there is none: a key is unique per credential only where there is one.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=MAX_IDEMPOTENCY_KEY_LENGTH, null=True, blank=True, editable=False
+    )
+    request_sha256 = models.CharField(  # noqa: DJ001
+        _("SHA-256 of the request"), max_length=64, null=True, blank=True, editable=False
+    )
 
     objects = AcceptanceQuerySet.as_manager()
 
@@ -108,6 +127,13 @@ class Acceptance(models.Model):
             # An account accepts a version once: a repeated submission finds the first record.
             models.UniqueConstraint(fields=["version", "account"], name="acceptance_once_per_version"),
             models.CheckConstraint(condition=~Q(account=""), name="acceptance_has_account"),
+            # A product's key names one record, so concurrent retries make one. Conditional, so
+            # that SQLite adds it as an index instead of rebuilding the table.
+            models.UniqueConstraint(
+                fields=["credential", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="acceptance_idempotency_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["document", "account", "version_number"], name="acceptance_by_account"),

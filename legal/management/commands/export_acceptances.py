@@ -5,7 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from legal import clock
-from legal.acceptance_api import ACCOUNT, acceptance_json, csv_lines
+from legal.acceptance_api import acceptance_json, csv_lines
+from legal.acceptance_schemas import ACCOUNT
 from legal.api import _iso, history_urls
 from legal.models import Acceptance, Document
 from legal.receipts import ReceiptKeyError, jwks

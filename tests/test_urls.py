@@ -1,4 +1,5 @@
-"""Bad input and every link: nothing the site links to, and no malformed request, is a 5xx."""
+"""Every route (legal/urls.py, sigma_terms/urls.py) against bad input and every link: nothing the site
+links to, and no malformed request, is a 5xx. Cross-cutting: the views behind the routes answer."""
 
 import re
 from urllib.parse import urljoin, urlsplit
@@ -16,8 +17,8 @@ LINK = re.compile(r"""(?:href|src|action)="([^"]+)"|<loc>([^<]+)</loc>|<link[^>]
 
 
 @pytest.fixture
-def history(terms):
-    """Versions 1-2 in effect in turn, 3 scheduled, 4 withdrawn, and a draft."""
+def crowded_history(terms):
+    """Versions 1-2 in effect in turn, 3 scheduled, 4 withdrawn, and a draft: every state a link can lead to."""
     make_version(
         terms.document,
         effective_at=site_time(2026, 11, 24, 12, 5),
@@ -32,7 +33,7 @@ def history(terms):
     return terms
 
 
-def test_crawl_from_the_root_in_both_languages_finds_no_5xx(history):
+def test_crawl_from_the_root_in_both_languages_finds_no_5xx(crowded_history):
     client = Client(raise_request_exception=True)
     seen, queue, statuses = set(), [], {}
     for language in ("vi", "en"):
@@ -212,7 +213,7 @@ def malformed_requests():
     return requests
 
 
-def test_at_least_300_malformed_requests_get_4xx_or_a_redirect(history):
+def test_at_least_300_malformed_requests_get_4xx_or_a_redirect(crowded_history):
     requests = malformed_requests()
     assert len(requests) >= 300
     client = Client(raise_request_exception=True)

@@ -1,4 +1,4 @@
-"""The outbox: queued in the publish transaction, sent once, retried with backoff, delivered over SMTP."""
+"""The outbox (legal/outbox.py, legal/emails.py): queued in the publish transaction, sent once, retried with backoff, delivered over SMTP."""
 
 import datetime
 import email
@@ -24,20 +24,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
 DECEMBER = site_time(2026, 12, 1)
 
 
-@pytest.fixture
-def readers(terms):
-    """One confirmed reader per language, one who never confirmed, one who left."""
-    document = terms.document
-    make = Subscription.objects.create
-    return {
-        "vi": make(document=document, email="doc@example.vn", language="vi", confirmed_at=START),
-        "en": make(document=document, email="reader@example.com", language="en", confirmed_at=START),
-        "pending": make(document=document, email="pending@example.com", language="en"),
-        "left": make(document=document, email="left@example.com", language="en", confirmed_at=START,
-                     unsubscribed_at=START),
-    }  # fmt: skip
-
-
 def send():
     out = io.StringIO()
     call_command("send_notifications", stdout=out)
@@ -53,7 +39,7 @@ def smtp_settings(settings, port):
 # Queueing --------------------------------------------------------------------------------
 
 
-def test_publishing_queues_one_notice_per_confirmed_subscriber(readers, terms):
+def test_publishing_queues_one_notice_per_confirmed_subscriber(subscribers, terms):
     version = make_version(terms.document, effective_at=DECEMBER)
     queued = Notification.objects.filter(version=version)
     assert sorted(queued.values_list("subscription__email", flat=True)) == ["doc@example.vn", "reader@example.com"]
@@ -61,19 +47,19 @@ def test_publishing_queues_one_notice_per_confirmed_subscriber(readers, terms):
     assert set(queued.values_list("next_attempt_at", flat=True)) == {START}
 
 
-def test_drafts_queue_nothing(readers, terms):
+def test_drafts_queue_nothing(subscribers, terms):
     make_version(terms.document, effective_at=DECEMBER, publish=False)
     assert not Notification.objects.exists()
 
 
-def test_a_failed_publish_queues_nothing(readers, terms):
+def test_a_failed_publish_queues_nothing(subscribers, terms):
     draft = make_version(terms.document, effective_at=site_time(2026, 11, 1), publish=False)  # in the past
     with pytest.raises(PublishingError):
         publish_version(draft)
     assert not Notification.objects.exists()
 
 
-def test_notices_roll_back_with_the_publish(readers, terms):
+def test_notices_roll_back_with_the_publish(subscribers, terms):
     draft = make_version(terms.document, effective_at=DECEMBER, publish=False)
     with pytest.raises(RuntimeError), transaction.atomic():
         publish_version(draft)
@@ -82,13 +68,13 @@ def test_notices_roll_back_with_the_publish(readers, terms):
     assert not Notification.objects.exists()
 
 
-def test_queueing_twice_never_creates_a_second_notice(readers, terms):
+def test_queueing_twice_never_creates_a_second_notice(subscribers, terms):
     version = make_version(terms.document, effective_at=DECEMBER)
     outbox.queue_notifications(version)
     assert Notification.objects.count() == 2
 
 
-def test_subscribers_of_another_document_get_nothing(readers, terms):
+def test_subscribers_of_another_document_get_nothing(subscribers, terms):
     from legal.models import Document
 
     other = Document.objects.create(slug="privacy-policy", title_vi="Chính sách", title_en="Privacy")
@@ -100,7 +86,7 @@ def test_subscribers_of_another_document_get_nothing(readers, terms):
 # Sending ---------------------------------------------------------------------------------
 
 
-def test_each_subscriber_gets_one_email_in_their_language(readers, terms, mailoutbox):
+def test_each_subscriber_gets_one_email_in_their_language(subscribers, terms, mailoutbox):
     version = make_version(terms.document, effective_at=DECEMBER, summary="Section 2 now names the data we keep")
     assert send() == "Sent 2, will retry 0, gave up on 0, cancelled 0."
     by_address = {message.to[0]: message for message in mailoutbox}
@@ -136,7 +122,7 @@ def test_each_subscriber_gets_one_email_in_their_language(readers, terms, mailou
     assert version.notifications.exclude(message_id="").count() == 2
 
 
-def test_running_the_command_twice_sends_nothing_more(readers, terms, mailoutbox):
+def test_running_the_command_twice_sends_nothing_more(subscribers, terms, mailoutbox):
     make_version(terms.document, effective_at=DECEMBER)
     send()
     assert len(mailoutbox) == 2
@@ -154,7 +140,7 @@ def test_notices_go_out_in_batches(terms, mailoutbox):
     assert len({message.to[0] for message in mailoutbox}) == 7
 
 
-def test_a_second_sender_cannot_claim_what_the_first_holds(readers, terms, clock):
+def test_a_second_sender_cannot_claim_what_the_first_holds(subscribers, terms, clock):
     make_version(terms.document, effective_at=DECEMBER)
     first_token, first = outbox.NOTICES.claim(10)
     second_token, second = outbox.NOTICES.claim(10)
@@ -198,16 +184,16 @@ def test_senders_running_at_once_send_each_notice_exactly_once(mailoutbox):
     assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
 
 
-def test_a_notice_to_someone_who_unsubscribed_meanwhile_is_cancelled(readers, terms, mailoutbox):
+def test_a_notice_to_someone_who_unsubscribed_meanwhile_is_cancelled(subscribers, terms, mailoutbox):
     make_version(terms.document, effective_at=DECEMBER)
-    Subscription.objects.filter(pk=readers["en"].pk).update(unsubscribed_at=START)
+    Subscription.objects.filter(pk=subscribers["en"].pk).update(unsubscribed_at=START)
     report = send_due_notifications()
     assert (report.sent, report.cancelled) == (1, 1)
     assert [message.to for message in mailoutbox] == [["doc@example.vn"]]
-    assert Notification.objects.get(subscription=readers["en"]).status == "cancelled"
+    assert Notification.objects.get(subscription=subscribers["en"]).status == "cancelled"
 
 
-def test_notices_of_a_withdrawn_version_are_cancelled(readers, terms, mailoutbox):
+def test_notices_of_a_withdrawn_version_are_cancelled(subscribers, terms, mailoutbox):
     version = make_version(terms.document, effective_at=DECEMBER)
     withdraw_version(version, reason="Published by mistake.")
     assert send_due_notifications().cancelled == 2
@@ -239,12 +225,12 @@ def test_backoff_doubles_and_is_capped_at_a_day(settings):
     assert retry_delay(30) == datetime.timedelta(days=1)
 
 
-def test_failures_are_retried_with_backoff_until_the_server_is_back(readers, terms, settings, clock):
+def test_failures_are_retried_with_backoff_until_the_server_is_back(subscribers, terms, settings, clock):
     make_version(terms.document, effective_at=DECEMBER)
     smtp_settings(settings, closed_port())  # nobody listens there: connections are refused
 
     assert send() == "Sent 0, will retry 2, gave up on 0, cancelled 0."
-    notice = Notification.objects.get(subscription=readers["en"])
+    notice = Notification.objects.get(subscription=subscribers["en"])
     assert (notice.status, notice.attempts, notice.sent_at) == ("pending", 1, None)
     assert notice.next_attempt_at == START + datetime.timedelta(seconds=60)
     assert notice.last_error.startswith("ConnectionRefusedError")
@@ -269,7 +255,7 @@ def test_failures_are_retried_with_backoff_until_the_server_is_back(readers, ter
     assert len(server.handler.envelopes) == 2
 
 
-def test_after_the_last_attempt_the_notice_is_given_up(readers, terms, settings, clock):
+def test_after_the_last_attempt_the_notice_is_given_up(subscribers, terms, settings, clock):
     settings.NOTIFICATION_MAX_ATTEMPTS = 2
     make_version(terms.document, effective_at=DECEMBER)
     smtp_settings(settings, closed_port())
@@ -291,18 +277,18 @@ class RefusingHandler(CollectingHandler):
         return "250 OK"
 
 
-def test_one_refused_recipient_does_not_stop_the_batch(readers, terms, settings):
+def test_one_refused_recipient_does_not_stop_the_batch(subscribers, terms, settings):
     make_version(terms.document, effective_at=DECEMBER)
     with smtp_server(RefusingHandler()) as server:
         smtp_settings(settings, server.port)
         report = send_due_notifications()
     assert (report.sent, report.retrying) == (1, 1)
-    refused = Notification.objects.get(subscription=readers["en"])
+    refused = Notification.objects.get(subscription=subscribers["en"])
     assert refused.last_error.startswith("SMTPRecipientsRefused")
     assert [envelope.rcpt_tos for envelope in server.handler.envelopes] == [["doc@example.vn"]]
 
 
-def test_a_notice_sent_again_after_a_silent_server_keeps_its_message_id(readers, terms, settings, clock):
+def test_a_notice_sent_again_after_a_silent_server_keeps_its_message_id(subscribers, terms, settings, clock):
     """A server that stores the message but never answers: the retry carries the same Message-ID."""
     make_version(terms.document, effective_at=DECEMBER)
     with smtp_server(SilentHandler()) as silent:
@@ -324,14 +310,14 @@ def test_a_notice_sent_again_after_a_silent_server_keeps_its_message_id(readers,
     assert sorted(first) == sorted(second) == ["doc@example.vn", "reader@example.com"]
     assert first == second
     assert first["doc@example.vn"] != first["reader@example.com"]
-    assert first["reader@example.com"] == Notification.objects.get(subscription=readers["en"]).message_id
+    assert first["reader@example.com"] == Notification.objects.get(subscription=subscribers["en"]).message_id
     assert first["reader@example.com"].endswith("@terms.sigma.video>")
 
 
 # A real SMTP server --------------------------------------------------------------------
 
 
-def test_delivery_through_a_real_smtp_server_on_loopback(readers, terms, settings):
+def test_delivery_through_a_real_smtp_server_on_loopback(subscribers, terms, settings):
     make_version(terms.document, effective_at=DECEMBER, summary="Điều 2 nêu rõ dữ liệu được lưu")
     with smtp_server() as server:
         smtp_settings(settings, server.port)
@@ -351,7 +337,7 @@ def test_delivery_through_a_real_smtp_server_on_loopback(readers, terms, setting
     unsubscribe = message["List-Unsubscribe"].strip()  # folded onto its own line: it is longer than 78
     assert unsubscribe.startswith("<https://terms.sigma.video/vi/unsubscribe/") and unsubscribe.endswith("/>")
     assert message["Message-ID"].endswith("@terms.sigma.video>")
-    assert message["Message-ID"] == Notification.objects.get(subscription=readers["vi"]).message_id
+    assert message["Message-ID"] == Notification.objects.get(subscription=subscribers["vi"]).message_id
     assert "Điều khoản sử dụng" in message["Subject"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -364,52 +350,3 @@ def test_delivery_through_a_real_smtp_server_on_loopback(readers, terms, setting
     _envelope, english = received["reader@example.com"]
     assert english["Subject"] == "Terms of Service: version 2 takes effect on 1 December 2026"
     assert "https://terms.sigma.video/en/terms-of-service/compare/1/2/" in english.get_body(("plain",)).get_content()
-
-
-# What staff see ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff(django_user_model):
-    from django.contrib.auth.models import Group
-
-    def make(group):
-        user = django_user_model.objects.create_user(username=group, password="pw", is_staff=True)
-        user.groups.add(Group.objects.get(name=group))
-        return user
-
-    return make
-
-
-def test_publishers_see_subscribers_and_delivery_states_read_only(client, readers, terms, staff, settings,
-                                                                  mailoutbox):  # fmt: skip
-    make_version(terms.document, effective_at=DECEMBER)
-    send_due_notifications()
-    client.force_login(staff("Legal publishers"))
-    admin = f"/{settings.ADMIN_URL}legal/"
-
-    subscribers = client.get(f"{admin}subscription/")
-    assert subscribers.status_code == 200
-    page = subscribers.content.decode()
-    for address in ("doc@example.vn", "reader@example.com", "pending@example.com", "left@example.com"):
-        assert address in page
-    assert "Đang chờ xác nhận" in page and "Đã huỷ đăng ký" in page
-    active = client.get(f"{admin}subscription/", {"state": "active"}).content.decode()
-    assert "reader@example.com" in active and "pending@example.com" not in active
-
-    outbox = client.get(f"{admin}notification/", {"status__exact": "sent"})
-    assert outbox.status_code == 200
-    assert outbox.content.decode().count("reader@example.com") == 1
-
-    notice = Notification.objects.first()
-    change = client.get(f"{admin}notification/{notice.pk}/change/")
-    assert change.status_code == 200
-    assert 'type="submit" value="Save"' not in change.content.decode()
-    assert client.post(f"{admin}notification/{notice.pk}/change/", {"status": "pending"}).status_code == 403
-    assert client.get(f"{admin}subscription/add/").status_code == 403
-    assert client.get(f"{admin}notification/{notice.pk}/delete/").status_code == 403
-
-
-def test_editors_do_not_see_subscribers(client, readers, staff, settings):
-    client.force_login(staff("Legal editors"))
-    assert client.get(f"/{settings.ADMIN_URL}legal/subscription/").status_code == 403

@@ -1,5 +1,7 @@
 """The reading site in a real browser: the system Chromium driven by Playwright.
 
+A cross-cutting walk; it mainly covers the reader pages (legal/views.py, templates, static/).
+
 Skipped when /usr/bin/chromium is missing (Debian package `chromium`); Playwright never
 downloads a browser of its own. Screenshots of the main pages go to `screenshots/`.
 """
@@ -21,9 +23,7 @@ if not CHROMIUM.exists():
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from legal.importing import load_bundled_terms  # noqa: E402
-from tests.conftest import make_version, site_time  # noqa: E402
-from tests.test_comparison import rearranged_terms  # noqa: E402
+from tests.conftest import make_version, rearranged_terms, site_time  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -69,24 +69,18 @@ def browser(_allow_orm_beside_playwright):
 
 
 @pytest.fixture
-def version_1(transactional_db):
-    """The bundled Terms, committed (not in a test transaction) so the server's thread sees them."""
-    return load_bundled_terms()
-
-
-@pytest.fixture
-def site(version_1, live_server):
+def site(committed_terms, live_server):
     """The live server's address."""
     return live_server.url
 
 
 @pytest.fixture
-def second_version(version_1, site):
+def second_version(committed_terms, site):
     """Version 2, scheduled for the day after tomorrow, with one changed sentence per language."""
     return make_version(
-        version_1.document,
-        body_vi=version_1.body_vi.replace("sẽ tạo tài khoản", "phải tạo tài khoản"),
-        body_en=version_1.body_en.replace("shall create an account", "must create an account"),
+        committed_terms.document,
+        body_vi=committed_terms.body_vi.replace("sẽ tạo tài khoản", "phải tạo tài khoản"),
+        body_en=committed_terms.body_en.replace("shall create an account", "must create an account"),
         summary="Stronger passwords",
         effective_at=site_time(2026, 11, 26, 0, 0),
     )
@@ -308,7 +302,7 @@ def test_reader_pages_have_no_accessibility_violations(new_page, second_version,
     assert not reports, "\n\n".join(reports)
 
 
-def test_admin_language_tabs_work_with_packaged_jquery_ui_and_no_csp_violation(new_page, site, version_1):
+def test_admin_language_tabs_work_with_packaged_jquery_ui_and_no_csp_violation(new_page, site, committed_terms):
     """The tabbed translation editor loads jQuery UI from our own origin and shows one tab per language."""
     from django.contrib.auth.models import User
 
@@ -316,7 +310,7 @@ def test_admin_language_tabs_work_with_packaged_jquery_ui_and_no_csp_violation(n
 
     # A superuser: a transactional test's flush has removed the groups the migration made.
     User.objects.create_superuser("editor", password="a-long-editor-password")
-    draft = new_draft_from(version_1)
+    draft = new_draft_from(committed_terms)
     page = new_page(locale="en-US")
     problems = []
     page.on("console", lambda message: message.type == "error" and problems.append(message.text))
@@ -337,21 +331,14 @@ def test_admin_language_tabs_work_with_packaged_jquery_ui_and_no_csp_violation(n
     assert all(urlsplit(url).netloc == urlsplit(site).netloc for url in page.requests)
 
 
-def test_an_editor_edits_a_draft_in_the_vietnamese_admin(new_page, site, version_1, tmp_path):
+def test_an_editor_edits_a_draft_in_the_vietnamese_admin(new_page, site, committed_terms, tmp_path):
     """The Vietnamese tab opens first in both admin languages; "06/01/2027" is saved as 6 January 2027."""
-    from importlib import import_module
-
-    from django.contrib.auth.models import Group, Permission, User
-
     from legal.publishing import new_draft_from
+    from tests.conftest import EDITORS, staff
 
-    # A transactional test's flush may have removed the groups the migration made.
-    codenames = import_module("legal.migrations.0002_legal_staff_groups").EDITOR_CODENAMES
-    editors, _created = Group.objects.get_or_create(name="Legal editors")
-    editors.permissions.set(Permission.objects.filter(content_type__app_label="legal", codename__in=codenames))
-    editor = User.objects.create_user("editor", password="a-long-editor-password", is_staff=True)
-    editor.groups.add(editors)
-    draft = new_draft_from(version_1, user=editor)
+    # staff() makes the group again when a transactional test's flush removed it.
+    editor = staff("editor", EDITORS, password="a-long-editor-password")
+    draft = new_draft_from(committed_terms, user=editor)
     change = f"/admin/legal/documentversion/{draft.pk}/change/"
     for locale in ("en-US", "vi-VN"):  # the Vietnamese desktop page last: it saves the date
         for viewport in (PHONE, DESKTOP):
@@ -385,7 +372,7 @@ def test_an_editor_edits_a_draft_in_the_vietnamese_admin(new_page, site, version
     print(f"screenshots in {tmp_path}")
 
 
-def test_a_new_user_changes_a_clause_confirms_the_translation_and_publishes(new_page, site, version_1):
+def test_a_new_user_changes_a_clause_confirms_the_translation_and_publishes(new_page, site, committed_terms):
     """Refused naming the English section; the Vietnamese redline beside it; edit the English, confirm, publish."""
     from datetime import timedelta
 
@@ -396,7 +383,7 @@ def test_a_new_user_changes_a_clause_confirms_the_translation_and_publishes(new_
     from tests.conftest import START
 
     User.objects.create_superuser("publisher", password="a-long-publisher-password")
-    draft = new_draft_from(version_1)
+    draft = new_draft_from(committed_terms)
     draft.body_vi = draft.body_vi.replace("sẽ tạo tài khoản", "phải tạo tài khoản")
     draft.summary_vi, draft.summary_en = "Điều 2", "Clause 2"
     draft.effective_at = START + timedelta(days=31)
@@ -468,9 +455,9 @@ def test_the_json_ld_data_block_is_data_and_breaks_no_policy(new_page, site, pat
 
 
 @pytest.fixture
-def moved_version(version_1, site):
+def moved_version(committed_terms, site):
     """Version 2: the fee clause and the email address changed, section 1 moved to the end."""
-    return rearranged_terms(version_1)
+    return rearranged_terms(committed_terms)
 
 
 @pytest.fixture(scope="module")

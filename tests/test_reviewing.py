@@ -1,4 +1,4 @@
-"""The review hand-off: an editor submits a draft, every publisher is emailed, a publisher sends it back.
+"""The review hand-off (legal/reviewing.py, legal/reviews.py): an editor submits a draft, every publisher is emailed, a publisher sends it back.
 
 Emails go through a real SMTP server on loopback (tests/smtp.py); each step is in the version's history.
 """
@@ -16,9 +16,8 @@ from legal.models import DocumentVersion, ReviewState, StaffLanguage
 from legal.publishing import new_draft_from, rebase_draft
 from legal.reviewing import ReviewError, send_back, submit_for_review
 from legal.reviews import review_state
-from tests.conftest import START, make_version, text_of
+from tests.conftest import ADMIN, START, form_data, make_version, staff, text_of
 from tests.smtp import SilentHandler, closed_port, smtp_server
-from tests.test_admin import ADMIN, form_data, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -40,21 +39,13 @@ def team(db):
 
 @pytest.fixture
 def draft(terms, team):
+    """The editor's draft (in place of the shared one): only the English of clause 2 changed, not yet confirmed."""
     draft = new_draft_from(terms, user=team[0])
     draft.effective_at = START + timedelta(days=31)
     draft.summary_vi, draft.summary_en = "Điều 2: phải tạo tài khoản", "Clause 2: must create an account"
     draft.body_en = terms.body_en.replace("the Customer shall create", "the Customer must create")
     draft.save()
     return draft
-
-
-@pytest.fixture
-def mail(settings, public_site_url):
-    """A real SMTP server on loopback that the site sends to; `.handler.envelopes` holds what arrived."""
-    with smtp_server() as server:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
-        yield server
 
 
 def received(server):

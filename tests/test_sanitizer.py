@@ -1,4 +1,4 @@
-"""The renderer against hostile input: a corpus of XSS payloads, random Markdown, the page's own ids.
+"""The sanitiser (legal/sanitizer.py) and the renderer (legal/rendering.py) against hostile input: a corpus of XSS payloads, random Markdown, the page's own ids.
 
 Every check parses the output as a browser would (html5lib, the WHATWG parsing algorithm), so
 what is judged is the DOM a reader's browser builds, not the text the sanitiser wrote.

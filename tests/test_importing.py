@@ -1,4 +1,4 @@
-"""`manage.py import_version` and `load_terms` with good and bad input."""
+"""Importing (legal/importing.py): `manage.py import_version` and `load_terms` with good and bad input."""
 
 import hashlib
 from io import StringIO

@@ -1,4 +1,4 @@
-"""Subscriptions: the form on the document pages, double opt-in, unsubscribing, rate limits, hostile input."""
+"""Subscribing (legal/subscribing.py, its views, signed links and rate limits): the form on the document pages, double opt-in, unsubscribing, rate limits, hostile input."""
 
 import datetime
 import re

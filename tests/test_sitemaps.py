@@ -1,12 +1,11 @@
-"""What crawlers and link previews read: sitemap.xml, robots.txt, Open Graph and Twitter card tags."""
+"""What crawlers and link previews read: sitemap.xml (legal/sitemaps.py), robots.txt, Open Graph and Twitter card tags."""
 
 import xml.etree.ElementTree as ET
 
 import html5lib
 import pytest
 
-from legal.publishing import withdraw_version
-from tests.conftest import make_version, site_time
+from tests.conftest import site_time
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +25,7 @@ def sitemap(client):
     return urls
 
 
-@pytest.fixture
-def versions(terms):
-    """Version 2 scheduled for 1 December; a withdrawn version 3; a draft."""
-    make_version(terms.document, effective_at=site_time(2026, 12, 1))
-    withdraw_version(make_version(terms.document, effective_at=site_time(2027, 1, 1)), reason="Published by mistake.")
-    make_version(terms.document, effective_at=site_time(2027, 2, 1), publish=False)
-    return terms
-
-
-def test_every_document_and_published_version_page_in_every_language(client, versions):
+def test_every_document_and_published_version_page_in_every_language(client, history):
     urls = sitemap(client)
     assert sorted(urls) == sorted(
         f"http://testserver/{language}/terms-of-service/{path}"
@@ -44,7 +34,7 @@ def test_every_document_and_published_version_page_in_every_language(client, ver
     )
 
 
-def test_each_page_lists_its_alternates_and_x_default(client, versions):
+def test_each_page_lists_its_alternates_and_x_default(client, history):
     for loc, (_lastmod, alternates) in sitemap(client).items():
         path = loc.removeprefix("http://testserver/").split("/", 1)[1]
         assert alternates == {
@@ -54,7 +44,7 @@ def test_each_page_lists_its_alternates_and_x_default(client, versions):
         }
 
 
-def test_lastmod_is_the_effective_date(client, versions):
+def test_lastmod_is_the_effective_date(client, history):
     urls = sitemap(client)
     assert urls["http://testserver/en/terms-of-service/"][0] == "2026-11-24"
     assert urls["http://testserver/vi/terms-of-service/versions/1/"][0] == "2026-11-24"
@@ -62,7 +52,7 @@ def test_lastmod_is_the_effective_date(client, versions):
     assert urls["http://testserver/vi/terms-of-service/versions/2/"][0] == "2026-11-24"
 
 
-def test_the_current_page_is_dated_by_the_version_in_effect(client, versions, clock):
+def test_the_current_page_is_dated_by_the_version_in_effect(client, history, clock):
     clock.move_to(site_time(2026, 12, 2))
     urls = sitemap(client)
     assert urls["http://testserver/vi/terms-of-service/"][0] == "2026-12-01"

@@ -1,4 +1,7 @@
-"""Nothing published is ever lost: database triggers, verification, backup and restore."""
+"""Nothing published is ever lost (legal/db_triggers.py): the database triggers, and export, backup and restore under them.
+
+verify_versions is in test_verification.py.
+"""
 
 import hashlib
 import importlib
@@ -22,15 +25,10 @@ from legal import db_triggers
 from legal.importing import load_bundled_terms
 from legal.models import Document, DocumentVersion, ProtectedVersionError
 from legal.publishing import publish_version, withdraw_version
-from tests.conftest import make_version, run_django, site_time
+from tests.conftest import execute, make_version, run_django, site_time
 
 pytestmark = pytest.mark.django_db
 EXPECTED_TRIGGERS = set(db_triggers.TRIGGERS[connection.vendor])
-
-
-def execute(sql, params=()):
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def copy_row_sql(number, effective):
@@ -39,19 +37,6 @@ def copy_row_sql(number, effective):
     values = [{"number": "%s", "effective_at": "%s"}.get(name, name) for name in names]
     sql = f"INSERT INTO legal_documentversion ({', '.join(names)}) SELECT {', '.join(values)} FROM legal_documentversion WHERE id = %s"
     return sql, [number, effective]
-
-
-@pytest.fixture
-def scheduled(terms):
-    return make_version(terms.document, effective_at=site_time(2026, 12, 1, 0, 0))
-
-
-@pytest.fixture
-def without_triggers():
-    """Someone with the owner's access lifts the triggers; they come back afterwards."""
-    db_triggers.remove(connection)
-    yield
-    db_triggers.install(connection)
 
 
 def test_triggers_exist_after_all_migrations():
@@ -312,88 +297,6 @@ def test_trigger_migrations_reverse_to_their_predecessors(transactional_db):
         execute("DELETE FROM legal_documentversion")
 
 
-# verify_versions -----------------------------------------------------------------------
-
-
-def verify():
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("verify_versions", stdout=out, stderr=err)
-    except CommandError as exc:
-        return str(exc), err.getvalue().splitlines()
-    return out.getvalue().strip(), []
-
-
-def test_verify_versions_passes_on_an_honest_record(terms, scheduled):
-    withdraw_version(scheduled, reason="Published by mistake.")
-    assert verify() == (
-        "All 4 texts of 2 versions match their SHA-256 and their rendering; numbers and dates keep the rules.",
-        [],
-    )
-
-
-def test_verify_versions_catches_a_tampered_text(terms, without_triggers):
-    execute("UPDATE legal_documentversion SET body_en = body_en || ' tampered' WHERE id = %s", [terms.pk])
-    summary, lines = verify()
-    assert summary == "2 problems in 1 versions"
-    assert lines[0].startswith("terms-of-service v1 en: stored ")
-    assert lines[1:] == ["terms-of-service v1 body_html_en: differs from the rendering of its text"]
-
-
-@pytest.mark.parametrize(
-    "column, value",
-    [
-        ("body_html_vi", "replace(body_html_vi, '</p>', ' Sigma may end your account at any time.</p>')"),
-        ("sections_en", "'[]'"),
-    ],
-)
-def test_verify_versions_catches_a_tampered_page(terms, without_triggers, column, value):
-    """The issue's case: the page changed while the Markdown and its hash stayed as they were."""
-    execute(f"UPDATE legal_documentversion SET {column} = {value} WHERE id = %s", [terms.pk])
-    assert verify() == (
-        "1 problems in 1 versions",
-        [f"terms-of-service v1 {column}: differs from the rendering of its text"],
-    )
-
-
-@pytest.mark.parametrize(
-    "assignment, line",
-    [
-        ("number = 3", "terms-of-service: version numbers are [1, 3], not 1 to 2 without gaps"),
-        ("published_at = '2026-12-02 00:00:00'", "terms-of-service v2: takes effect before it was published"),
-        ("effective_at = '2026-11-01 00:00:00'", "terms-of-service v2: takes effect before it was published"),
-        ("status = 'withdrawn'", "terms-of-service v2: withdrawn without a time of withdrawal"),
-    ],
-)
-def test_verify_versions_checks_numbers_and_time(terms, scheduled, without_triggers, assignment, line):
-    execute(f"UPDATE legal_documentversion SET {assignment} WHERE id = %s", [scheduled.pk])
-    summary, lines = verify()
-    assert line in lines and summary.endswith("in 2 versions")
-
-
-def test_verify_versions_checks_number_order_and_withdrawal_time(terms, scheduled, without_triggers):
-    later = make_version(terms.document, effective_at=site_time(2026, 12, 5, 0, 0))
-    withdrawn = make_version(terms.document, effective_at=site_time(2026, 12, 9, 0, 0))
-    withdraw_version(withdrawn, reason="Published by mistake.")
-    execute(
-        "UPDATE legal_documentversion SET effective_at = %s WHERE id = %s", [site_time(2026, 11, 30, 0, 0), later.pk]
-    )
-    execute(
-        "UPDATE legal_documentversion SET withdrawn_at = %s WHERE id = %s",
-        [site_time(2026, 12, 10, 0, 0), withdrawn.pk],
-    )
-    lines = verify()[1]
-    assert lines[:2] == [
-        "terms-of-service v3: takes effect no later than v2, out of number order",
-        "terms-of-service v4: withdrawn outside the time between its publication and its effective date",
-    ]
-    # The public log recorded the rows as published, so it names each changed one too.
-    assert lines[2:] == [
-        f"log #{index}: entry differs from terms-of-service v{number} in the database"
-        for index, number in ((4, 3), (5, 3), (8, 4), (9, 4))
-    ]
-
-
 # Export, backup and restore ------------------------------------------------------------
 
 
@@ -477,11 +380,3 @@ def test_a_backup_with_the_translation_ledger_restores_it_as_it_was(terms, tmp_p
     ledger = json.loads(run_django(["manage.py", "dumpdata", "legal.sectionconfirmation"], **fresh).stdout)
     assert ledger == [row for row in json.loads(backup.read_text()) if row["model"] == "legal.sectionconfirmation"]
     assert {row["fields"]["method"] for row in ledger} == {"command", "confirmed"}  # load_terms, make_version
-
-
-def test_verify_versions_names_a_translated_section_the_ledger_does_not_confirm(terms, scheduled):
-    execute("DELETE FROM legal_sectionconfirmation WHERE version_id = %s AND anchor = ''", [scheduled.pk])
-    assert verify() == (
-        "1 problems in 2 versions",
-        ["terms-of-service v2 en #: translation new, not confirmed against this version's authoritative section"],
-    )

@@ -1,4 +1,4 @@
-"""The site against a real Redis that dies, hangs and comes back stale.
+"""The fail-open page cache (sigma_terms/cache.py) against a real Redis that dies, hangs and comes back stale.
 
 Each test starts its own redis-server on a free loopback port (tests/redis_server.py) and
 points the cache at it with the project's own cache settings. Which version is in effect
@@ -17,12 +17,10 @@ from datetime import timedelta
 import pytest
 import redis as redis_py
 
-from django.contrib.auth.models import Group, User
-
 from legal.models import DocumentVersion
 from legal.publishing import new_draft_from
 from sigma_terms.settings import redis_cache
-from tests.conftest import START, make_version, text_of
+from tests.conftest import START, make_version, role_user, text_of
 from tests.redis_server import REDIS_SERVER, ThrowawayRedis
 
 pytestmark = pytest.mark.django_db
@@ -81,13 +79,6 @@ def max_age(response):
 
 def connections_received(redis):
     return redis_py.Redis.from_url(redis.url).info("stats")["total_connections_received"]
-
-
-def publisher(client):
-    user = User.objects.create_user("publisher", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Legal publishers"))
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("kind", ["killed", "hung"])
@@ -153,7 +144,8 @@ def test_publish_during_an_outage_commits_and_the_switch_happens_on_time(
     draft.effective_at = START + timedelta(seconds=lead)  # the shortest notice allowed
     draft.summary_vi, draft.summary_en = "Sửa lỗi chính tả", "Typo fixed"
     draft.save()
-    staff = publisher(client.__class__())
+    staff = client.__class__()
+    staff.force_login(role_user("publisher"))
     with outage(redis, kind):
         with django_capture_on_commit_callbacks(execute=True):
             response = staff.post(f"/admin/legal/documentversion/{draft.pk}/publish/")
