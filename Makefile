@@ -39,16 +39,12 @@ messages: $(VENV)/.runtime
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	@echo "make: generated a secret key for this checkout in $@"
 
-# 32 random bytes are an Ed25519 private key; base64 keeps it on one line.
-.log_signing_key:
-	@umask 077 && $(PYTHON) -c "import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())" > $@
-	@echo "make: generated the transparency log's signing key for this checkout in $@"
-
-# The Ed25519 key that signs acceptance receipts, likewise generated once per checkout
-# (legal/receipts.py); production sets RECEIPT_SIGNING_KEY or RECEIPT_SIGNING_KEY_FILE.
-.receipt_key: $(VENV)/.runtime
-	@umask 077 && $(PY) -m legal.receipts > $@.tmp && mv $@.tmp $@
-	@echo "make: generated a receipt signing key for this checkout in $@"
+# The Ed25519 keys of the transparency log and of acceptance receipts, generated once per
+# checkout by the module that reads and checks every key (legal/signing_keys.py), as PEM.
+# Production sets LOG_SIGNING_KEY, and RECEIPT_SIGNING_KEY or RECEIPT_SIGNING_KEY_FILE.
+.log_signing_key .receipt_key: $(VENV)/.runtime
+	@umask 077 && $(PY) -m legal.signing_keys > $@.tmp && mv $@.tmp $@
+	@echo "make: generated an Ed25519 signing key for this checkout in $@"
 
 static: $(VENV)/.runtime .secret_key .log_signing_key .receipt_key
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0

@@ -11,7 +11,6 @@ triggers whenever Django rebuilds it.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.recorder import MigrationRecorder
 
 from . import db_triggers
 
@@ -29,14 +28,12 @@ TRUNCATE_MESSAGE = "acceptance records are append-only and cannot be truncated"
 def statements(vendor):
     """The SQL that installs the triggers on `vendor`, or [] where there are none."""
     if vendor == "sqlite":
-        return [
-            "DROP TRIGGER IF EXISTS legal_acceptance_unchanged",
-            f"CREATE TRIGGER legal_acceptance_unchanged BEFORE UPDATE ON {TABLE} FOR EACH ROW "
-            f"BEGIN SELECT RAISE(ABORT, '{CHANGE_MESSAGE}'); END",
-            "DROP TRIGGER IF EXISTS legal_acceptance_undeletable",
-            f"CREATE TRIGGER legal_acceptance_undeletable BEFORE DELETE ON {TABLE} FOR EACH ROW "
-            f"BEGIN SELECT RAISE(ABORT, '{DELETE_MESSAGE}'); END",
-        ]
+        return db_triggers.sqlite_refusals(
+            {
+                "legal_acceptance_unchanged": (f"BEFORE UPDATE ON {TABLE} FOR EACH ROW", CHANGE_MESSAGE),
+                "legal_acceptance_undeletable": (f"BEFORE DELETE ON {TABLE} FOR EACH ROW", DELETE_MESSAGE),
+            }
+        )
     if vendor == "postgresql":
         return [
             f"""CREATE OR REPLACE FUNCTION legal_acceptance_refuse_change() RETURNS trigger AS $$
@@ -44,14 +41,7 @@ def statements(vendor):
                     IF TG_OP = 'DELETE' THEN RAISE EXCEPTION '{DELETE_MESSAGE}'; END IF;
                     RAISE EXCEPTION '{CHANGE_MESSAGE}';
                 END $$ LANGUAGE plpgsql""",
-            f"""CREATE OR REPLACE FUNCTION legal_acceptance_refuse_truncate() RETURNS trigger AS $$
-                BEGIN
-                    IF EXISTS (SELECT 1 FROM {TABLE})
-                       AND NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
-                        RAISE EXCEPTION '{TRUNCATE_MESSAGE}';
-                    END IF;
-                    RETURN NULL;
-                END $$ LANGUAGE plpgsql""",
+            db_triggers.refuse_truncate("legal_acceptance_refuse_truncate", TABLE, TRUNCATE_MESSAGE),
             f"DROP TRIGGER IF EXISTS legal_acceptance_append_only ON {TABLE}",
             f"""CREATE TRIGGER legal_acceptance_append_only BEFORE UPDATE OR DELETE ON {TABLE}
                 FOR EACH ROW EXECUTE FUNCTION legal_acceptance_refuse_change()""",
@@ -89,5 +79,5 @@ def installed(connection):
 def reinstall_after_migrate(sender, *, using=DEFAULT_DB_ALIAS, **kwargs):
     """`post_migrate` handler: put the triggers back once the table's migration is applied."""
     connection = connections[using]
-    if INSTALLED_BY in MigrationRecorder(connection).applied_migrations():
+    if db_triggers.applied(connection, INSTALLED_BY):
         install(connection)

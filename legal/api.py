@@ -171,8 +171,7 @@ class DocumentAPIView(caching.PageCacheMixin, View):
         else:
             page = paging.page_number(request.GET.get("page", "1"))
             if page is not None:
-                start = (page - 1) * PAGE_SIZE
-                shown = of_document.listed().order_by("-number").values("pk")[start : start + PAGE_SIZE + 1]
+                shown = of_document.listed().order_by("-number").values("pk")[paging.window(page, PAGE_SIZE)]
                 wanted |= Q(pk__in=shown)
                 on_page = ExpressionWrapper(Q(pk__in=shown), output_field=BooleanField())
             else:
@@ -228,7 +227,9 @@ class DocumentAPIView(caching.PageCacheMixin, View):
                 "scheduled": scheduled and version_json(scheduled, urls, api_url),
                 "versions": [version_json(version, urls, api_url) for version in shown[:PAGE_SIZE]],
                 "versions_page": page,
-                "versions_next_page": site_url(f"{request.path}?page={page + 1}") if len(shown) > PAGE_SIZE else None,
+                "versions_next_page": site_url(paging.page_url(request.path, page + 1))
+                if len(shown) > PAGE_SIZE
+                else None,
             }
         self.answer_validity = (rows[0].latest_change(), scheduled.effective_at if scheduled else None)
         return json_response(data)

@@ -51,6 +51,66 @@ SERVICE_MESSAGE = "document versions are a legal record: only the publishing ser
 _LEGAL_MOVE = "((OLD.status = 'draft' AND NEW.status = 'published') OR (OLD.status = 'published' AND NEW.status = 'withdrawn'))"  # fmt: skip
 
 
+# The builders the record's, the log's and the acceptances' triggers share ------------------
+
+
+def sqlite_refusals(triggers):
+    """SQLite: (re)create each trigger of `triggers`, {name: (its timing and condition, the message it aborts with)}."""
+    statements = []
+    for name, (when, message) in triggers.items():
+        statements.append(f"DROP TRIGGER IF EXISTS {name}")
+        statements.append(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, '{message}'); END")
+    return statements
+
+
+def refuse_truncate(function, table, message):
+    """PostgreSQL: the trigger function that refuses a TRUNCATE of `table` while it holds rows.
+
+    TRUNCATE skips row triggers. The table's owner (who runs migrations and can drop
+    triggers anyway) keeps it, which the test suite's flushes need.
+    """
+    return f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM {table})
+               AND NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+                RAISE EXCEPTION '{message}';
+            END IF;
+            RETURN NULL;
+        END $$ LANGUAGE plpgsql"""
+
+
+def execute(connection, sql):
+    """Run each statement of `sql` on `connection` (installing or removing a set of triggers)."""
+    with connection.cursor() as cursor:
+        for statement in sql:
+            cursor.execute(statement)
+
+
+def triggers_on(connection, *tables):
+    """Names of the triggers on `tables` (none on a database without triggers of ours)."""
+    marks = ", ".join(["%s"] * len(tables))
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", tables)
+        elif connection.vendor == "postgresql":
+            regclasses = ", ".join(["%s::regclass"] * len(tables))
+            cursor.execute(
+                f"SELECT tgname FROM pg_trigger WHERE tgrelid IN ({regclasses}) AND NOT tgisinternal", tables
+            )
+        else:
+            return set()
+        return {row[0] for row in cursor.fetchall()}
+
+
+def applied(connection, migration):
+    """Whether `migration` (app label, name) is applied on `connection`: `post_migrate` handlers
+    install a set of triggers only once the migration that made them is."""
+    return migration in MigrationRecorder(connection).applied_migrations()
+
+
+# The legal record's triggers -----------------------------------------------------------
+
+
 def columns():
     """(frozen, withdrawal) columns of the version table: the model's `frozen_field_names()`
     and `WITHDRAWAL_FIELDS` (the status has triggers of its own)."""
@@ -78,11 +138,10 @@ def _sqlite(frozen, withdrawal):
         "legal_version_state": STATE_MESSAGE, "legal_version_service": SERVICE_MESSAGE,
         "legal_version_undeletable": DELETE_MESSAGE,
     }  # fmt: skip
-    statements = [f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"]
-    for name, when in triggers.items():
-        statements.append(f"DROP TRIGGER IF EXISTS {name}")
-        statements.append(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, '{messages[name]}'); END")
-    return statements
+    return [
+        f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))",
+        *sqlite_refusals({name: (when, messages[name]) for name, when in triggers.items()}),
+    ]
 
 
 def _postgresql(frozen, withdrawal):
@@ -135,39 +194,23 @@ def statements(vendor):
     return generate(*columns()) if generate else []
 
 
-def execute(connection, sql):
-    """Run each statement of `sql` on `connection` (installing or removing a set of triggers)."""
-    with connection.cursor() as cursor:
-        for statement in sql:
-            cursor.execute(statement)
-
-
-def triggers_on(connection, table):
-    """Names of the triggers on `table` (none on a database without triggers of ours)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
-        elif connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [table])
-        else:
-            return set()
-        return {row[0] for row in cursor.fetchall()}
-
-
 def install(connection):
     execute(connection, statements(connection.vendor))
 
 
+def removal_statements(vendor):
+    if vendor == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS["sqlite"]]
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {name} ON {TABLE}" for name in TRIGGERS["postgresql"]] + [
+            "DROP FUNCTION IF EXISTS legal_protect_version()",
+            "DROP FUNCTION IF EXISTS legal_refuse_truncate()",
+        ]
+    return []
+
+
 def remove(connection):
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for name in TRIGGERS["sqlite"]:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        elif connection.vendor == "postgresql":
-            for name in TRIGGERS["postgresql"]:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {TABLE}")
-            cursor.execute("DROP FUNCTION IF EXISTS legal_protect_version()")
-            cursor.execute("DROP FUNCTION IF EXISTS legal_refuse_truncate()")
+    execute(connection, removal_statements(connection.vendor))
 
 
 def installed(connection):
@@ -183,7 +226,7 @@ def reinstall_after_migrate(sender, *, using=DEFAULT_DB_ALIAS, **kwargs):
     column the triggers name (a later migration removed it and must say what to freeze).
     """
     connection = connections[using]
-    if INSTALLED_BY not in MigrationRecorder(connection).applied_migrations():
+    if not applied(connection, INSTALLED_BY):
         return
     with connection.cursor() as cursor:
         present = {column.name for column in connection.introspection.get_table_description(cursor, TABLE)}

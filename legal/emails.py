@@ -1,6 +1,8 @@
-"""The emails of subscriptions: the confirmation, the notice of a new version, the follow-up
-of a withdrawn one. Subject and bodies come from templates in `templates/emails/`, rendered
-in the subscriber's language; every email carries the one-click unsubscribe headers.
+"""Building emails: `build_email` renders an email's subject and bodies from its templates in
+`templates/emails/`, in the reader's language; every email of the site is built by it. The
+emails of subscriptions are here too (the confirmation, the notice of a new version, the
+follow-up of a withdrawn one), each with the one-click unsubscribe headers; the review
+emails to staff are built in `legal.reviewing`.
 """
 
 from datetime import timedelta
@@ -39,30 +41,49 @@ def notice_message_id(notification):
     return f"<notice.{notification.pk}.{created}@{_site_domain()}>"
 
 
-def _message(*, template, context, subscription, language, connection=None, message_id=None):
-    """An email in `language` from `emails/<template>_subject.txt`, `.txt` and `.html`, with the unsubscribe link and headers."""
-    unsubscribe = unsubscribe_url(subscription, language)
-    context = {**context, "unsubscribe_url": unsubscribe, "language": language}
+def render_subject(template, context, language):
+    """The subject `emails/<template>_subject.txt` makes in `language`, its whitespace folded to single spaces."""
     with translation.override(language):
-        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+        return " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+
+
+def build_email(*, template, context, language, to, headers=None, connection=None):
+    """The email `emails/<template>_subject.txt`, `.txt` and `.html` make, rendered in `language`.
+
+    Every email says it was sent automatically and in which language; `headers` adds to that.
+    """
+    context = {**context, "language": language}
+    subject = render_subject(template, context, language)
+    with translation.override(language):
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        to=[subscription.email],
+        to=[to],
+        connection=connection,
+        headers={"Auto-Submitted": "auto-generated", "Content-Language": language, **(headers or {})},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _message(*, template, context, subscription, language, connection=None, message_id=None):
+    """An email to a subscriber, with the unsubscribe link and headers."""
+    unsubscribe = unsubscribe_url(subscription, language)
+    return build_email(
+        template=template,
+        context={**context, "unsubscribe_url": unsubscribe},
+        language=language,
+        to=subscription.email,
         connection=connection,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-            "Content-Language": language,
             # Our own Message-ID: Django's default asks the resolver for this host's FQDN.
             "Message-ID": message_id or make_msgid(domain=_site_domain()),
         },
     )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 def confirmation_message(subscription, language):
@@ -74,16 +95,24 @@ def confirmation_message(subscription, language):
     return _message(template="subscription_confirm", context=context, subscription=subscription, language=language)
 
 
+def _field_in(version, name, language):
+    """The version's field `name` in `language`, or in the authoritative language when that is empty.
+
+    An email goes out in the reader's language; a version not yet translated shows the
+    authoritative text rather than nothing.
+    """
+    authoritative = version.document.authoritative_language
+    return getattr(version, f"{name}_{language}") or getattr(version, f"{name}_{authoritative}") or ""
+
+
 def _title_in(version, language):
     """The version's title in `language`, or in the authoritative language when it has none."""
-    authoritative = version.document.authoritative_language
-    return getattr(version, f"title_{language}") or getattr(version, f"title_{authoritative}")
+    return _field_in(version, "title", language)
 
 
 def notice_summary(version, language):
     """The summary of changes a subscriber reading `language` is emailed (the authoritative one if missing)."""
-    authoritative = version.document.authoritative_language
-    return getattr(version, f"summary_{language}") or getattr(version, f"summary_{authoritative}") or ""
+    return _field_in(version, "summary", language)
 
 
 def _subject_context(version, language, *, number=None, effective_at=None):
@@ -95,9 +124,9 @@ def _subject_context(version, language, *, number=None, effective_at=None):
 
 def notice_subject(version, language, *, number=None, effective_at=None):
     """The subject of the notice in `language`; `number`/`effective_at` for a draft about to be published."""
-    context = _subject_context(version, language, number=number, effective_at=effective_at)
-    with translation.override(language):
-        return " ".join(render_to_string("emails/version_published_subject.txt", context).split())
+    return render_subject(
+        "version_published", _subject_context(version, language, number=number, effective_at=effective_at), language
+    )
 
 
 def notice_message(notification, *, connection=None):

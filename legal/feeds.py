@@ -50,8 +50,7 @@ class DocumentVersionsFeed(Feed):
         return document.versions.listed()
 
     def _page_url(self, document, page):
-        url = reverse("legal:feed", kwargs={"slug": document.slug})
-        return url if page == 1 else f"{url}?page={page}"
+        return paging.page_url(reverse("legal:feed", kwargs={"slug": document.slug}), page)
 
     def feed_extra_kwargs(self, document):
         if document.feed_pages == 1:

@@ -17,7 +17,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
-from . import transparency
+from . import paging, transparency
 from .links import site_url
 from .models import LogLeaf, Timestamp, TreeHead
 
@@ -35,10 +35,9 @@ def _error(message, status):
 
 def _integer(request, name, *, minimum, maximum):
     """The query parameter `name` as an int in [minimum, maximum], or an error response."""
-    value = request.GET.get(name, "")
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
+    number = paging.whole_number(request.GET.get(name, ""))
+    if number is None:
         return None, _error(f"{name} must be a whole number", 400)
-    number = int(value)
     if maximum < minimum:
         return None, _error("the log is empty", 404)
     if not minimum <= number <= maximum:

@@ -16,7 +16,8 @@ triggers whenever Django rebuilds it.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.recorder import MigrationRecorder
+
+from .db_triggers import applied, execute, refuse_truncate, sqlite_refusals, triggers_on
 
 LEAVES = "legal_logleaf"
 HEADS = "legal_treehead"
@@ -65,22 +66,11 @@ def _sqlite():
             STAMP_MESSAGE,
         ),
     }
-    statements = []
-    for name, (when, message) in triggers.items():
-        statements.append(f"DROP TRIGGER IF EXISTS {name}")
-        statements.append(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, '{message}'); END")
-    return statements
+    return sqlite_refusals(triggers)
 
 
 def _refuse_truncate(function, table):
-    return f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
-        BEGIN
-            IF EXISTS (SELECT 1 FROM {table})
-               AND NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
-                RAISE EXCEPTION '{TRUNCATE_MESSAGE}';
-            END IF;
-            RETURN NULL;
-        END $$ LANGUAGE plpgsql"""
+    return refuse_truncate(function, table, TRUNCATE_MESSAGE)
 
 
 def _postgresql():
@@ -152,38 +142,20 @@ def removal_statements(vendor):
 
 
 def install(connection):
-    with connection.cursor() as cursor:
-        for statement in statements(connection.vendor):
-            cursor.execute(statement)
+    execute(connection, statements(connection.vendor))
 
 
 def remove(connection):
-    with connection.cursor() as cursor:
-        for statement in removal_statements(connection.vendor):
-            cursor.execute(statement)
+    execute(connection, removal_statements(connection.vendor))
 
 
 def installed(connection):
     """Names of the log's triggers present in the database."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s, %s, %s)",
-                [LEAVES, HEADS, STAMPS, PDFS],
-            )
-        elif connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid IN (%s::regclass, %s::regclass, %s::regclass, "
-                "%s::regclass) AND NOT tgisinternal",
-                [LEAVES, HEADS, STAMPS, PDFS],
-            )
-        else:
-            return set()
-        return {row[0] for row in cursor.fetchall()}
+    return triggers_on(connection, LEAVES, HEADS, STAMPS, PDFS)
 
 
 def reinstall_after_migrate(sender, *, using=DEFAULT_DB_ALIAS, **kwargs):
     """`post_migrate` handler: put the triggers back once the tables' migration is applied."""
     connection = connections[using]
-    if INSTALLED_BY in MigrationRecorder(connection).applied_migrations():
+    if applied(connection, INSTALLED_BY):
         install(connection)

@@ -178,17 +178,16 @@ class TimeMapView(caching.PageCacheMixin, View):
         page = paging.page_number(request.GET.get("page", "1"))
         if page is None:
             raise Http404
-        start = (page - 1) * TIMEMAP_PAGE_SIZE
         rows = list(
             DocumentVersion.objects.filter(document__slug=slug)
             .timemap()
-            .only("number", "effective_at")[start : start + TIMEMAP_PAGE_SIZE + 1]
+            .only("number", "effective_at")[paging.window(page, TIMEMAP_PAGE_SIZE)]
         )
         if not rows:
             raise Http404
         has_next = len(rows) > TIMEMAP_PAGE_SIZE
         rows = rows[:TIMEMAP_PAGE_SIZE]
-        self_url = request.build_absolute_uri(request.path) + (f"?page={page}" if page > 1 else "")
+        self_url = request.build_absolute_uri(paging.page_url(request.path, page))
         links = [
             (original_url(request, slug), ["original", "timegate"], {}),
             (
@@ -202,10 +201,9 @@ class TimeMapView(caching.PageCacheMixin, View):
             ),
         ]
         if page > 1:
-            previous = timemap_url(request, slug) + (f"?page={page - 1}" if page > 2 else "")
-            links.append((previous, ["prev"], {"type": LINK_FORMAT}))
+            links.append((paging.page_url(timemap_url(request, slug), page - 1), ["prev"], {"type": LINK_FORMAT}))
         if has_next:
-            links.append((f"{timemap_url(request, slug)}?page={page + 1}", ["next"], {"type": LINK_FORMAT}))
+            links.append((paging.page_url(timemap_url(request, slug), page + 1), ["next"], {"type": LINK_FORMAT}))
         lines = [link_value([link]) for link in links]
         for index, version in enumerate(rows):
             rels = ["memento"]

@@ -15,11 +15,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db.models import F
 
 from . import clock
 from .emails import notice_message
-from .leases import backoff, claim_due
+from .leases import Outbox
 from .models import Notification, Subscription
 
 logger = logging.getLogger(__name__)
@@ -63,11 +62,6 @@ def queue_withdrawal_notices(version):
     return len(notices)
 
 
-def retry_delay(attempts):
-    """Exponential backoff after the `attempts`-th failure: base, 2 × base, 4 × base, ... up to a day."""
-    return backoff(settings.NOTIFICATION_RETRY_BASE_SECONDS, attempts)
-
-
 @dataclass
 class SendReport:
     sent: int = 0
@@ -76,68 +70,33 @@ class SendReport:
     cancelled: int = 0
 
 
-def _claim(batch_size):
-    """Take a lease on up to `batch_size` due notices; returns (claim token, notices).
-
-    On PostgreSQL, SKIP LOCKED lets concurrent senders pass over each other's rows. On
-    SQLite the IMMEDIATE transaction serialises the claims. On both, the UPDATE repeats the
-    "due and unclaimed" condition, so a row is only ever held by one sender at a time.
-    """
-    now = clock.now()
-    token, pks = claim_due(
-        Notification.objects.due(now),
-        order=("next_attempt_at", "pk"),
-        batch_size=batch_size,
-        lease_until=now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS),
-    )
-    if not pks:
-        return token, []
-    held = Notification.objects.filter(claim_token=token, status=Notification.Status.PENDING)
-    return token, list(held.select_related("subscription", "version__document").order_by("next_attempt_at", "pk"))
-
-
-def _ours(notice, token):
-    return Notification.objects.filter(pk=notice.pk, claim_token=token, status=Notification.Status.PENDING)
-
-
-def _release(token):
-    Notification.objects.filter(claim_token=token, status=Notification.Status.PENDING).update(
-        claimed_until=None, claim_token=""
-    )
-
-
-def _record_sent(notice, token, message):
-    _ours(notice, token).update(
-        status=Notification.Status.SENT,
-        sent_at=clock.now(),
-        attempts=F("attempts") + 1,
-        claimed_until=None,
-        claim_token="",
-        last_error="",
-        message_id=message.extra_headers.get("Message-ID", "")[:255],
-    )
-
-
-def _record_failure(notice, token, error, report):
-    attempts = notice.attempts + 1
-    fields = {"attempts": attempts, "claimed_until": None, "claim_token": "", "last_error": error[:2000]}
-    if attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-        fields["status"] = Notification.Status.FAILED
-        report.failed += 1
-        logger.error("Gave up on notification %s after %s attempts: %s", notice.pk, attempts, error)
-    else:
-        fields["next_attempt_at"] = clock.now() + retry_delay(attempts)
-        report.retrying += 1
-        logger.warning("Notification %s failed (attempt %s), will retry: %s", notice.pk, attempts, error)
-    _ours(notice, token).update(**fields)
-
-
 def _cancel_reason(notice):
     if not notice.subscription.is_active:
         return "cancelled: the subscriber unsubscribed before it was sent"
     if notice.kind == Notification.Kind.PUBLISHED and not notice.version.is_published:
         return "cancelled: the version was withdrawn before it was sent"
     return ""
+
+
+# Claiming, leases, cancelling and retries are the webhooks' too (legal.leases.Outbox). On
+# PostgreSQL, SKIP LOCKED lets concurrent senders pass over each other's rows; on SQLite the
+# IMMEDIATE transaction serialises the claims; a row is only ever held by one sender.
+NOTICES = Outbox(
+    model=Notification,
+    name="notification",
+    order=("next_attempt_at", "pk"),
+    related=("subscription", "version__document"),
+    cancel_reason=_cancel_reason,
+    lease_setting="NOTIFICATION_LEASE_SECONDS",
+    max_attempts_setting="NOTIFICATION_MAX_ATTEMPTS",
+    retry_base_setting="NOTIFICATION_RETRY_BASE_SECONDS",
+    logger=logger,
+)
+
+
+def retry_delay(attempts):
+    """Exponential backoff after the `attempts`-th failure: base, 2 × base, 4 × base, ... up to a day."""
+    return NOTICES.retry_delay(attempts)
 
 
 def _describe(exc):
@@ -152,39 +111,35 @@ def send_due_notifications(*, batch_size=None):
     lease = settings.NOTIFICATION_LEASE_SECONDS
     margin = timedelta(seconds=min(settings.EMAIL_TIMEOUT or 0, lease / 2))
     while True:
-        token, notices = _claim(batch_size)
-        if not notices:
-            return report
-        connection = get_connection(fail_silently=False)
-        try:
-            connection.open()
-        except Exception as exc:  # the mail server is down: every claimed notice waits for a retry
-            for notice in notices:
-                _record_failure(notice, token, _describe(exc), report)
-            continue
-        try:
-            for notice in notices:
-                if clock.now() + margin >= notice.claimed_until:
-                    break
-                reason = _cancel_reason(notice)
-                if reason:
-                    _ours(notice, token).update(
-                        status=Notification.Status.CANCELLED, last_error=reason, claimed_until=None, claim_token=""
-                    )
-                    report.cancelled += 1
-                    continue
-                try:
-                    message = notice_message(notice, connection=connection)
-                    if message.send() != 1:
-                        raise ConnectionError("the mail backend accepted no message")
-                except Exception as exc:  # recorded and retried with backoff; never stops the batch
-                    _record_failure(notice, token, _describe(exc), report)
-                    with suppress(Exception):
-                        connection.close()  # the next message gets a fresh connection
-                else:
-                    _record_sent(notice, token, message)
-                    report.sent += 1
-        finally:
-            with suppress(Exception):
-                connection.close()
-            _release(token)
+        with NOTICES.held(batch_size) as (token, notices):
+            if not notices:
+                return report
+            connection = get_connection(fail_silently=False)
+            try:
+                connection.open()
+            except Exception as exc:  # the mail server is down: every claimed notice waits for a retry
+                for notice in notices:
+                    NOTICES.record_failure(notice, token, _describe(exc), report)
+                continue
+            try:
+                for notice in NOTICES.sendable(notices, token, margin=margin, report=report):
+                    try:
+                        message = notice_message(notice, connection=connection)
+                        if message.send() != 1:
+                            raise ConnectionError("the mail backend accepted no message")
+                    except Exception as exc:  # recorded and retried with backoff; never stops the batch
+                        NOTICES.record_failure(notice, token, _describe(exc), report)
+                        with suppress(Exception):
+                            connection.close()  # the next message gets a fresh connection
+                    else:
+                        NOTICES.record_done(
+                            notice,
+                            token,
+                            status=Notification.Status.SENT,
+                            sent_at=clock.now(),
+                            message_id=message.extra_headers.get("Message-ID", "")[:255],
+                        )
+                        report.sent += 1
+            finally:
+                with suppress(Exception):
+                    connection.close()

@@ -7,7 +7,7 @@ the same receipt: receipts are computed when a record is shown, not stored.
 
 The private key never lives in the repository. `RECEIPT_SIGNING_KEY` holds its PEM, or
 `RECEIPT_SIGNING_KEY_FILE` names a file holding it (`make run` generates one per checkout
-into .receipt_key with `python -m legal.receipts`). Rotation: sign with a new key and list
+into .receipt_key with `python -m legal.signing_keys`, which reads and checks every key). Rotation: sign with a new key and list
 the old one's file in `RECEIPT_RETIRED_KEY_FILES`; the JWKS keeps publishing its public half
 (never the private one) so the receipts it signed still verify. A key's `kid` is its
 RFC 7638 thumbprint, so it needs no name. With DJANGO_DEBUG=1 and no key, the process makes
@@ -20,15 +20,17 @@ import functools
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws
-from joserfc.errors import JoseError, UnsupportedAlgorithmError
+from joserfc.errors import UnsupportedAlgorithmError
 from joserfc.jwk import OKPKey
 from joserfc.jws import JWSRegistry
 
 from django.conf import settings
 from django.core.signals import setting_changed
+
+from .signing_keys import SigningKeyError, configured_key, load_key_file, private_key_pem, public_key_pem
 
 logger = logging.getLogger("legal.receipts")
 
@@ -49,13 +51,9 @@ class _EdDSARegistry(JWSRegistry):
 
 
 REGISTRY = _EdDSARegistry(algorithms=[ALGORITHM])
-# A PEM Ed25519 key is about 120 bytes; a larger file is not one.
-MAX_KEY_FILE_BYTES = 16 * 1024
 SETTINGS = {"RECEIPT_SIGNING_KEY", "RECEIPT_SIGNING_KEY_FILE", "RECEIPT_RETIRED_KEY_FILES", "DEBUG"}
-
-
-class ReceiptKeyError(Exception):
-    """The configured key cannot be used; the message is one line naming the setting."""
+# The one error of an unusable key, under the name this module's callers know.
+ReceiptKeyError = SigningKeyError
 
 
 @dataclass(frozen=True)
@@ -65,32 +63,11 @@ class Keys:
     published: tuple[dict, ...]  # public JWKs: the signing key's first, then retired ones
 
 
-def new_private_key_pem() -> str:
-    """A new Ed25519 private key as PKCS#8 PEM."""
-    return OKPKey.generate_key("Ed25519").as_pem(private=True).decode("ascii")
-
-
-def _import(pem, where, *, private):
-    try:
-        key = OKPKey.import_key(pem)
-    except (JoseError, ValueError, TypeError) as exc:
-        raise ReceiptKeyError(f"{where} is not an Ed25519 key in PEM ({exc.__class__.__name__})") from None
-    if key.as_dict(private=False).get("crv") != "Ed25519":
-        raise ReceiptKeyError(f"{where} is not an Ed25519 key")
-    if private and not key.is_private:
-        raise ReceiptKeyError(f"{where} holds a public key; signing needs the private key")
-    return key
-
-
-def _read(path, setting):
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_KEY_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ReceiptKeyError(f"{setting}: cannot read {path} ({exc.strerror or exc.__class__.__name__})") from None
-    if len(data) > MAX_KEY_FILE_BYTES:
-        raise ReceiptKeyError(f"{setting}: {path} is too large to be a key")
-    return data
+def _jose(key) -> OKPKey:
+    """The joserfc form of a key read by `legal.signing_keys`."""
+    if isinstance(key, Ed25519PrivateKey):
+        return OKPKey.import_key(private_key_pem(key))
+    return OKPKey.import_key(public_key_pem(key))
 
 
 def _public_jwk(key):
@@ -100,19 +77,16 @@ def _public_jwk(key):
 @functools.cache
 def keys() -> Keys:
     """The signing key and the published ones, read once per process (and after a settings change)."""
-    if settings.RECEIPT_SIGNING_KEY:
-        signing = _import(settings.RECEIPT_SIGNING_KEY.encode(), "RECEIPT_SIGNING_KEY", private=True)
-    elif settings.RECEIPT_SIGNING_KEY_FILE:
-        path = Path(settings.RECEIPT_SIGNING_KEY_FILE)
-        signing = _import(_read(path, "RECEIPT_SIGNING_KEY_FILE"), f"RECEIPT_SIGNING_KEY_FILE {path}", private=True)
-    elif settings.DEBUG:
+    key = configured_key("RECEIPT_SIGNING_KEY", "RECEIPT_SIGNING_KEY_FILE")
+    if key is None:
+        if not settings.DEBUG:
+            raise ReceiptKeyError("neither RECEIPT_SIGNING_KEY nor RECEIPT_SIGNING_KEY_FILE is set")
         logger.warning("no RECEIPT_SIGNING_KEY: signing receipts with a key of this process only")
-        signing = OKPKey.generate_key("Ed25519")
-    else:
-        raise ReceiptKeyError("neither RECEIPT_SIGNING_KEY nor RECEIPT_SIGNING_KEY_FILE is set")
+        key = Ed25519PrivateKey.generate()
+    signing = _jose(key)
     published = {signing.thumbprint(): _public_jwk(signing)}
     for name in settings.RECEIPT_RETIRED_KEY_FILES:
-        retired = _import(_read(name, "RECEIPT_RETIRED_KEY_FILES"), f"RECEIPT_RETIRED_KEY_FILES {name}", private=False)
+        retired = _jose(load_key_file(name, "RECEIPT_RETIRED_KEY_FILES", private=False))
         published.setdefault(retired.thumbprint(), _public_jwk(retired))
     return Keys(signing=signing, kid=signing.thumbprint(), published=tuple(published.values()))
 
@@ -149,7 +123,3 @@ def sign_or_none(record: dict) -> str | None:
 def jwks() -> dict:
     """The JSON Web Key Set of every key whose receipts verify: public halves only."""
     return {"keys": list(keys().published)}
-
-
-if __name__ == "__main__":  # `python -m legal.receipts > key.pem`: a new signing key
-    print(new_private_key_pem(), end="")

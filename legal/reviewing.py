@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import clock
+from .emails import build_email
 from .links import site_url
 from .models import (
     PUBLISH_PERMISSION,
@@ -95,22 +95,12 @@ def _links(version):
     }
 
 
-def _email(*, to, template, subject, context):
-    """A text and HTML email to one member of staff, in their language."""
+def _email(*, to, template, context):
+    """The email `template` to one member of staff, in their language (`legal.emails.build_email`)."""
     language = language_of(to)
     with translation.override(language):
-        context = {**context, "language": language, "recipient": _name(to)}
-        subject = subject()
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        to=[to.email],
-        headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+        recipient = _name(to)
+    return build_email(template=template, context={**context, "recipient": recipient}, language=language, to=to.email)
 
 
 def _deliver(messages):
@@ -178,16 +168,12 @@ def submit_for_review(version, *, user):
     }
 
     def message_for(recipient):
-        def subject():
-            return _("Review requested: %(version)s") % {"version": version}
-
         with translation.override(language_of(recipient)):
             effective = date_in_words(version.effective_at)
             kind = version.get_change_kind_display()
         return _email(
             to=recipient,
             template="review_requested",
-            subject=subject,
             context={**context, "effective": effective, "kind": kind},
         )
 
@@ -221,13 +207,9 @@ def send_back(version, *, user, comment):
     if editor is None or not editor.email or not editor.is_active:
         return Delivery(failed=[editor] if editor is not None else [])
 
-    def subject():
-        return _("Sent back for changes: %(version)s") % {"version": version}
-
     message = _email(
         to=editor,
         template="review_returned",
-        subject=subject,
         context={"version": version, "publisher": _name(user), "comment": comment, **_links(version)},
     )
     return _deliver([(editor, message)])

@@ -8,10 +8,10 @@ section is the same section in every language. The ledger itself is the model
 `legal.models.SectionConfirmation`.
 """
 
-import hashlib
 from dataclasses import dataclass
 
 from .diffing import INTRO, read_sections
+from .models import text_sha256
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,9 @@ class SectionText:
     """One section of one language: its anchor, heading level, title and lines of plain text.
 
     `text` is the heading (the version's title for the opening section) followed by one line
-    per block (paragraph, list item, table cell, ...); `sha256` is the SHA-256 of its UTF-8.
+    per block (paragraph, list item, table cell, ...); `sha256` is its `text_sha256` (the
+    hash of this joined plain text, not of the Markdown: a section's markup may change
+    without its words changing).
     """
 
     anchor: str
@@ -33,7 +35,7 @@ class SectionText:
 
     @property
     def sha256(self):
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return text_sha256(self.text)
 
 
 def read_section_texts(title, html):

@@ -4,14 +4,12 @@ A link carries a digest of the address, never the address itself, so it does not
 logs; Django's signing makes it tamper-proof.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.core import signing
 
 from . import clock
 from .links import absolute_url
-from .models import Subscription, language_codes
+from .models import Subscription, language_codes, text_sha256
 
 CONFIRM_SALT = "legal.subscription.confirm"
 UNSUBSCRIBE_SALT = "legal.subscription.unsubscribe"
@@ -26,7 +24,7 @@ class ExpiredToken(InvalidToken):
 
 
 def digest(value):
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+    return text_sha256(value)
 
 
 def confirmation_token(subscription, language):

@@ -20,19 +20,18 @@ import hashlib
 import logging
 import struct
 from dataclasses import dataclass
-from functools import lru_cache
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
 
-from . import clock, merkle
+from . import clock, merkle, signing_keys
 from .models import DocumentVersion, LogLeaf, RecordPdf, Timestamp, TreeHead, language_codes
+from .signing_keys import SigningKeyError
 
 logger = logging.getLogger(__name__)
 
@@ -41,32 +40,9 @@ _APPEND_LOCK = 0x5167_6D61_4C6F_67
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
-class SigningKeyError(ValueError):
-    """LOG_SIGNING_KEY is set but is not an Ed25519 private key."""
-
-
-@lru_cache(maxsize=4)
-def _load_key(value):
-    value = value.strip()
-    try:
-        if value.startswith("-----BEGIN"):
-            key = serialization.load_pem_private_key(value.encode(), password=None)
-        else:
-            raw = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=False)
-            if len(raw) != 32:
-                raise SigningKeyError("LOG_SIGNING_KEY: 32 bytes of base64 or a PEM Ed25519 private key")
-            key = Ed25519PrivateKey.from_private_bytes(raw)
-    except (ValueError, TypeError, binascii.Error) as error:
-        raise SigningKeyError(f"LOG_SIGNING_KEY is not an Ed25519 private key: {error}") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError("LOG_SIGNING_KEY is not an Ed25519 private key")
-    return key
-
-
 def signing_key():
-    """The log's Ed25519 private key, or None when LOG_SIGNING_KEY is not set."""
-    value = getattr(settings, "LOG_SIGNING_KEY", "")
-    return _load_key(value) if value else None
+    """The log's Ed25519 private key, or None when LOG_SIGNING_KEY is not set; SigningKeyError when it is unusable."""
+    return signing_keys.configured_key("LOG_SIGNING_KEY")
 
 
 def public_key_der(key):

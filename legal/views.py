@@ -262,8 +262,7 @@ class HistoryView(ReaderPage):
             # scheduled first, then in effect, then superseded.
             .order_by("-number")
         )
-        start = (self.page_number() - 1) * self.page_size
-        return rows[start : start + self.page_size + 1]
+        return rows[paging.window(self.page_number(), self.page_size)]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -438,13 +437,22 @@ def point_in_time(request, slug, day):
     return HttpResponseRedirect(f"{url}?on={date.isoformat()}")
 
 
+def _listed_version(slug, number, language, *, only=()):
+    """The version numbered `number` of the document `slug` that was ever published, for a
+    download in `language`; 404 when there is none or no such language."""
+    if language not in language_codes():
+        raise Http404
+    versions = DocumentVersion.objects.listed().filter(document__slug=slug, number=number)
+    version = (versions.only(*only) if only else versions).first()
+    if version is None:
+        raise Http404
+    return version
+
+
 @require_safe
 def version_pdf(request, slug, number, language):
     """The PDF of record of one language of a version, once the worker has made it."""
-    if language not in language_codes():
-        raise Http404
-    version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
-    record = version.record_pdfs.filter(language=language).first() if version else None
+    record = _listed_version(slug, number, language).record_pdfs.filter(language=language).first()
     if record is None:
         raise Http404
     response = HttpResponse(bytes(record.pdf), content_type="application/pdf")
@@ -458,10 +466,7 @@ def version_timestamp(request, slug, number, language):
 
     `openssl ts -verify -data <lang>.md -in <lang>.md.tsr -CAfile <the TSA's CA>` checks it.
     """
-    if language not in language_codes():
-        raise Http404
-    version = DocumentVersion.objects.listed().filter(document__slug=slug, number=number).first()
-    stamp = version.timestamps.granted_text(language) if version else None
+    stamp = _listed_version(slug, number, language).timestamps.granted_text(language)
     if stamp is None:
         raise Http404
     response = HttpResponse(bytes(stamp.response), content_type="application/timestamp-reply")
@@ -475,12 +480,7 @@ def version_text(request, slug, number, language):
 
     Withdrawn versions too: their text is part of the record.
     """
-    if language not in language_codes():
-        raise Http404
-    version = (
-        DocumentVersion.objects.listed().filter(document__slug=slug, number=number).only(f"body_{language}").first()
-    )
-    text = getattr(version, f"body_{language}", None) if version else None
+    text = getattr(_listed_version(slug, number, language, only=[f"body_{language}"]), f"body_{language}")
     if not text:
         raise Http404
     response = HttpResponse(text.encode("utf-8"), content_type="text/markdown; charset=utf-8")
@@ -492,10 +492,10 @@ def version_text(request, slug, number, language):
 def compare_form(request, slug):
     """The history page's "compare two versions" form: ?version_a=1&version_b=3 -> compare/1/3/."""
     # Field names carry "_", which no section anchor can, so they never collide with one.
-    a, b = request.GET.get("version_a", ""), request.GET.get("version_b", "")
-    if not (a.isascii() and a.isdigit() and b.isascii() and b.isdigit()) or not (0 < len(a) < 10 and 0 < len(b) < 10):
+    a, b = (paging.whole_number(request.GET.get(name, ""), max_digits=9) for name in ("version_a", "version_b"))
+    if a is None or b is None:
         raise Http404
-    return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": int(a), "b": int(b)}))
+    return HttpResponseRedirect(reverse("legal:compare", kwargs={"slug": slug, "a": a, "b": b}))
 
 
 @require_safe

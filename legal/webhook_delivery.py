@@ -30,12 +30,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import F
 from django.urls import reverse
 from django.utils.timezone import localtime
 
 from . import clock
-from .leases import backoff, claim_due
+from .leases import Outbox
 from .links import absolute_url, site_url
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .webhooks import refused_address, sign
@@ -233,35 +232,25 @@ def signed_headers(delivery, body, timestamp):
 # The outbox ----------------------------------------------------------------------------
 
 
-def retry_delay(attempts):
-    return backoff(settings.WEBHOOK_RETRY_BASE_SECONDS, attempts)
-
-
-def _claim(batch_size):
-    """Lease up to `batch_size` due deliveries (the first in line of each endpoint)."""
-    now = clock.now()
-    token, pks = claim_due(
-        WebhookDelivery.objects.due(now),
-        order=("not_before", "pk"),
-        batch_size=batch_size,
-        lease_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS),
-    )
-    if not pks:
-        return token, []
-    held = WebhookDelivery.objects.pending().filter(claim_token=token)
-    return token, list(held.select_related("endpoint", "version").order_by("not_before", "pk"))
-
-
-def _ours(delivery, token):
-    return WebhookDelivery.objects.pending().filter(pk=delivery.pk, claim_token=token)
-
-
 def _cancel_reason(delivery):
     if not delivery.endpoint.is_active:
         return "cancelled: the endpoint was deactivated"
     if delivery.event_type == WebhookDelivery.Event.EFFECTIVE and not delivery.version.is_published:
         return "cancelled: the version was withdrawn before it took effect"
     return ""
+
+
+WEBHOOKS = Outbox(
+    model=WebhookDelivery,
+    name="webhook delivery",
+    order=("not_before", "pk"),  # the first in line of each endpoint (WebhookDeliveryQuerySet.due)
+    related=("endpoint", "version"),
+    cancel_reason=_cancel_reason,
+    lease_setting="WEBHOOK_LEASE_SECONDS",
+    max_attempts_setting="WEBHOOK_MAX_ATTEMPTS",
+    retry_base_setting="WEBHOOK_RETRY_BASE_SECONDS",
+    logger=logger,
+)
 
 
 def _attempt(delivery):
@@ -291,52 +280,21 @@ def _attempt(delivery):
     return error
 
 
-def _record_failure(delivery, token, error, report):
-    attempts = delivery.attempts + 1
-    fields = {"attempts": attempts, "claimed_until": None, "claim_token": "", "last_error": str(error)[:2000]}
-    if attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        fields["status"] = WebhookDelivery.Status.FAILED
-        report.failed += 1
-        logger.error("Gave up on webhook delivery %s after %s attempts: %s", delivery.pk, attempts, error)
-    else:
-        fields["next_attempt_at"] = clock.now() + retry_delay(attempts)
-        report.retrying += 1
-        logger.warning("Webhook delivery %s failed (attempt %s), will retry: %s", delivery.pk, attempts, error)
-    _ours(delivery, token).update(**fields)
-
-
 def send_due_webhooks(*, batch_size=None):
     """Deliver every due event, in order per endpoint, until none is due; returns a WebhookReport."""
     batch_size = batch_size or settings.WEBHOOK_BATCH_SIZE
     report = WebhookReport()
     margin = timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS + 1)  # the lookup, then the exchange
     while True:
-        token, deliveries = _claim(batch_size)
-        if not deliveries:
-            return report
-        try:
-            for delivery in deliveries:
-                if clock.now() + margin >= delivery.claimed_until:
-                    break  # the lease would run out mid-request: leave the rest to the next run
-                reason = _cancel_reason(delivery)
-                if reason:
-                    _ours(delivery, token).update(
-                        status=WebhookDelivery.Status.CANCELLED, last_error=reason, claimed_until=None, claim_token=""
-                    )
-                    report.cancelled += 1
-                    continue
+        with WEBHOOKS.held(batch_size) as (token, deliveries):
+            if not deliveries:
+                return report
+            for delivery in WEBHOOKS.sendable(deliveries, token, margin=margin, report=report):
                 error = _attempt(delivery)
                 if error is None:
-                    _ours(delivery, token).update(
-                        status=WebhookDelivery.Status.DELIVERED,
-                        delivered_at=clock.now(),
-                        attempts=F("attempts") + 1,
-                        claimed_until=None,
-                        claim_token="",
-                        last_error="",
+                    WEBHOOKS.record_done(
+                        delivery, token, status=WebhookDelivery.Status.DELIVERED, delivered_at=clock.now()
                     )
                     report.delivered += 1
                 else:
-                    _record_failure(delivery, token, error, report)
-        finally:
-            WebhookDelivery.objects.pending().filter(claim_token=token).update(claimed_until=None, claim_token="")
+                    WEBHOOKS.record_failure(delivery, token, error, report)

@@ -311,7 +311,8 @@ WEBHOOK_RETRY_BASE_SECONDS = 60  # doubled after each failure, capped at a day
 WEBHOOK_BATCH_SIZE = 50
 WEBHOOK_LEASE_SECONDS = 300
 # Evidence (legal/transparency.py, legal/timestamping.py). The log signs its tree heads with
-# this Ed25519 key (base64 of 32 bytes, or a PEM private key); `make run` generates one per
+# this Ed25519 key (base64 of 32 bytes, or a PEM private key; read by legal/signing_keys.py,
+# like the receipts' keys); `make run` generates one per
 # checkout into .log_signing_key. Without it the log still records, unsigned until a key is set.
 LOG_SIGNING_KEY = os.environ.get("LOG_SIGNING_KEY", "")
 # RFC 3161 time-stamping authorities (comma-separated URLs); none by default, so nothing

@@ -10,7 +10,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-" + secrets.token_urlsafe(
 os.environ.setdefault("LOG_SIGNING_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
 # And a receipt signing key of its own (legal/receipts.py), unless the environment brings one.
 if not os.environ.get("RECEIPT_SIGNING_KEY_FILE"):
-    from legal.receipts import new_private_key_pem  # noqa: E402
+    from legal.signing_keys import new_private_key_pem  # noqa: E402
 
     os.environ.setdefault("RECEIPT_SIGNING_KEY", new_private_key_pem())
 

@@ -4,10 +4,10 @@ import pytest
 
 from django.contrib.admin.models import LogEntry
 
-from legal.models import Document, DocumentVersion
+from legal.models import Document, DocumentVersion, Notification, Subscription
 from legal.publishing import new_draft_from, publish_version, withdraw_version
 from legal.translation_sync import confirm_sections
-from tests.conftest import ADMIN, make_version, role_user, site_time, staff
+from tests.conftest import ADMIN, START, make_version, role_user, site_time, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +149,19 @@ def test_a_refusal_explains_itself_and_names_the_role_in_the_admins_language(cli
         assert reason in page and membership in page
         assert "403 Forbidden" not in page
         assert "Sigma.video" in page  # the admin's own header, not a bare page
+
+
+def test_records_and_outboxes_are_read_only_and_only_a_subscription_may_be_erased(client, terms):
+    """Even a superuser adds and changes none of them; only a subscription is deleted (an erasure request)."""
+    Subscription.objects.create(document=terms.document, email="r@example.com", language="en", confirmed_at=START)
+    make_version(terms.document, effective_at=site_time(2026, 12, 1))
+    subscription, notice = Subscription.objects.get(), Notification.objects.get()
+    login(client, "superuser")
+    assert client.get(f"/admin/legal/subscription/{subscription.pk}/delete/").status_code == 200
+    for model, pk in (("notification", notice.pk), ("subscription", subscription.pk)):
+        assert client.get(f"/admin/legal/{model}/add/").status_code == 403
+        page = client.get(f"/admin/legal/{model}/{pk}/change/")
+        assert page.status_code == 200 and b'name="_save"' not in page.content  # shown, not editable
+    assert client.get(f"/admin/legal/notification/{notice.pk}/delete/").status_code == 403
+    for model in ("acceptance", "webhookdelivery"):
+        assert client.get(f"/admin/legal/{model}/add/").status_code == 403

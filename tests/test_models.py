@@ -11,8 +11,9 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from legal.models import DocumentVersion, PublicState
+from legal.models import DocumentVersion, PublicState, body_sha256, text_sha256
 from legal.publishing import new_draft_from, withdraw_version
+from legal.section_ledger import SectionText
 from tests.conftest import START, make_version, site_time
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +161,14 @@ def test_the_filter_check_finds_what_it_looks_for(tmp_path):
         "page.html:1: a status comparison",
         "page.html:1: an effective-date comparison",
     ]
+
+
+def test_every_text_hash_is_the_sha256_of_the_utf8_bytes():
+    """Bodies, ledger sections and review fingerprints all hash through text_sha256; an empty body stores ''."""
+    expected = "4003511ef3af8ca9149630bfdd8b066cf60bb434a8f7bc3914af9e728d9405c4"  # sha256sum of the UTF-8
+    assert text_sha256("Điều 1\nNội dung") == expected
+    assert body_sha256("Điều 1\nNội dung") == expected
+    assert body_sha256("") == ""
+    # A section hashes its heading and blocks joined by newlines, even when empty.
+    assert SectionText("dieu-1", 2, "Điều 1", ("Điều 1", "Nội dung")).sha256 == expected
+    assert SectionText("", 1, "", ("",)).sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -12,7 +12,6 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from legal import outbox
-from legal.emails import notice_message
 from legal.models import Notification, Subscription
 from legal.outbox import retry_delay, send_due_notifications
 from legal.publishing import PublishingError, publish_version, withdraw_version
@@ -143,15 +142,15 @@ def test_notices_go_out_in_batches(terms, mailoutbox):
 
 def test_a_second_sender_cannot_claim_what_the_first_holds(subscribers, terms, clock):
     make_version(terms.document, effective_at=DECEMBER)
-    first_token, first = outbox._claim(10)
-    second_token, second = outbox._claim(10)
+    first_token, first = outbox.NOTICES.claim(10)
+    second_token, second = outbox.NOTICES.claim(10)
     assert len(first) == 2 and second == []
     # A sender that died keeps nothing for ever: its lease runs out.
     clock.move_to(START + datetime.timedelta(seconds=301))
-    third_token, third = outbox._claim(10)
+    third_token, third = outbox.NOTICES.claim(10)
     assert {n.pk for n in third} == {n.pk for n in first}
     # The dead sender, should it wake up, can no longer record anything on those rows.
-    outbox._record_sent(first[0], first_token, notice_message(first[0]))
+    outbox.NOTICES.record_done(first[0], first_token, status=Notification.Status.SENT)
     assert Notification.objects.get(pk=first[0].pk).status == "pending"
 
 

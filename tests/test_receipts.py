@@ -10,10 +10,9 @@ import pytest
 
 from django.conf import settings as django_settings
 
-from legal import receipts
+from legal import receipts, signing_keys
 from legal.models import Acceptance
 from legal.product_auth import issue_credential
-from tests.conftest import run_django
 from tests.test_acceptance_api import (
     DOCUMENT,
     EXPORT,
@@ -56,7 +55,7 @@ def key_files(tmp_path):
     paths = []
     for name in ("old.pem", "new.pem"):
         path = tmp_path / name
-        path.write_text(receipts.new_private_key_pem())
+        path.write_text(signing_keys.new_private_key_pem())
         paths.append(path)
     return paths
 
@@ -128,7 +127,7 @@ def test_a_public_key_can_be_retired_but_cannot_sign(client, terms, token, setti
     from joserfc.jwk import OKPKey
 
     public = tmp_path / "public.pem"
-    public.write_bytes(OKPKey.import_key(receipts.new_private_key_pem()).as_pem(private=False))
+    public.write_bytes(OKPKey.import_key(signing_keys.new_private_key_pem()).as_pem(private=False))
     settings.RECEIPT_RETIRED_KEY_FILES = [str(public)]
     assert len(client.get(JWKS).json()["keys"]) == 2
     settings.RECEIPT_SIGNING_KEY = ""
@@ -171,7 +170,7 @@ def test_with_debug_and_no_key_the_process_signs_with_a_key_of_its_own(client, t
 
 def test_an_oversized_key_file_is_refused_unread(client, terms, token, settings, tmp_path):
     huge = tmp_path / "huge.pem"
-    huge.write_bytes(b"A" * (receipts.MAX_KEY_FILE_BYTES + 10))
+    huge.write_bytes(b"A" * (signing_keys.MAX_KEY_FILE_BYTES + 10))
     settings.RECEIPT_SIGNING_KEY, settings.RECEIPT_SIGNING_KEY_FILE = "", str(huge)
     assert_error(post(client, token, acceptance_body(account="a")), 503, "receipts_unavailable")
 
@@ -181,15 +180,6 @@ def test_export_as_csv_has_the_receipts(client, terms, token):
     header, row = _body(client.get(EXPORT, {"document": DOCUMENT, "format": "csv"}, **bearer(token))).splitlines()
     assert header.endswith(",receipt")
     assert row.endswith("," + record["receipt"])
-
-
-def test_python_m_legal_receipts_prints_a_new_key_that_signs(tmp_path):
-    result = run_django(["-m", "legal.receipts"])
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("-----BEGIN PRIVATE KEY-----\n")
-    path = tmp_path / "key.pem"
-    path.write_text(result.stdout)
-    assert receipts._import(path.read_bytes(), "test", private=True).is_private
 
 
 def test_no_private_key_is_in_the_repository():

@@ -20,6 +20,7 @@ from ..acceptance_api import acceptance_json, csv_lines
 from ..api import history_urls
 from ..models import Acceptance, ProductCredential, Scope
 from ..product_auth import new_secret, revoke_credentials
+from .roles import ReadOnly
 
 # Records per export from the admin (an account has one per version it accepted).
 MAX_ADMIN_EXPORT = 10_000
@@ -103,7 +104,7 @@ class ProductCredentialAdmin(admin.ModelAdmin):
 
 
 @admin.register(Acceptance)
-class AcceptanceAdmin(admin.ModelAdmin):
+class AcceptanceAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("account", "document", "version_number", "language", "method", "accepted_at", "product")
     list_filter = ("document", "product", "method", "language")
     list_select_related = ("document",)
@@ -116,15 +117,6 @@ class AcceptanceAdmin(admin.ModelAdmin):
     )  # fmt: skip
     fields = readonly_fields
     actions = ["export_json", "export_csv"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _evidence(self, request, queryset, output):
         count = queryset.count()

@@ -9,14 +9,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Notification, Subscription
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from .roles import ReadOnly
 
 
 class SubscriptionStateFilter(admin.SimpleListFilter):
@@ -41,7 +34,8 @@ class SubscriptionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(ReadOnly, admin.ModelAdmin):
+    deletable = True  # a superuser honours an erasure request
     list_display = ("email", "document", "language", "state", "created_at", "confirmed_at", "unsubscribed_at")
     list_filter = (SubscriptionStateFilter, "document", "language")
     list_select_related = ("document",)
@@ -58,15 +52,12 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("version", "recipient", "language", "status", "attempts", "next_attempt_at", "sent_at", "error")
     list_filter = ("status", "version__document", "version")
     list_select_related = ("version__document", "subscription")
     search_fields = ("subscription__email",)
     date_hierarchy = "created_at"
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("recipient"), ordering="subscription__email")
     def recipient(self, notification):

@@ -13,6 +13,22 @@ from ..models import PUBLISH_PERMISSION
 FIXED_DOCUMENT_FIELDS = ("slug", "authoritative_language", "notice_period_days")
 
 
+class ReadOnly:
+    """A ModelAdmin mixin: records and outboxes that nobody adds or changes in the admin, nor
+    deletes unless `deletable` (then with the usual delete permission)."""
+
+    deletable = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.deletable and super().has_delete_permission(request, obj)
+
+
 def is_publisher(user):
     return user.has_perm(PUBLISH_PERMISSION)
 

@@ -552,26 +552,35 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
         self._report_conflicts(request, conflicts)
         return HttpResponseRedirect(self._change_url(draft))
 
-    def rebase_view(self, request, pk):
-        """POST: merge into a draft the changes of the versions published since it was made."""
+    def _draft_step(self, request, pk, step, *, done):
+        """A POST-only step on a draft, by whoever may change it: `step(draft, user=...)`, then
+        `done(draft, result)` says how it went; or the step's problems are shown. Back to the draft."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         draft = self._get(request, pk)
         if not self.has_change_permission(request, draft):
             raise PermissionDenied
         try:
-            conflicts = rebase_draft(draft, user=request.user)
-        except PublishingError as exc:
+            result = step(draft, user=request.user)
+        except (PublishingError, ReviewError) as exc:
             self._show_problems(request, exc.problems)
-            return HttpResponseRedirect(self._change_url(draft))
-        draft.refresh_from_db()
-        messages.success(
-            request, gettext("The draft now builds on version %(number)s.") % {"number": draft.based_on.number}
-        )
-        if note_saved(draft, user=request.user):
-            messages.warning(request, gettext(BACK_IN_PROGRESS))
-        self._report_conflicts(request, conflicts)
+        else:
+            done(draft, result)
         return HttpResponseRedirect(self._change_url(draft))
+
+    def rebase_view(self, request, pk):
+        """POST: merge into a draft the changes of the versions published since it was made."""
+
+        def done(draft, conflicts):
+            draft.refresh_from_db()
+            messages.success(
+                request, gettext("The draft now builds on version %(number)s.") % {"number": draft.based_on.number}
+            )
+            if note_saved(draft, user=request.user):
+                messages.warning(request, gettext(BACK_IN_PROGRESS))
+            self._report_conflicts(request, conflicts)
+
+        return self._draft_step(request, pk, rebase_draft, done=done)
 
     def translation_view(self, request, pk):
         """Each translated section beside the authoritative one: in step, stale or new.
@@ -637,19 +646,13 @@ class DocumentVersionAdmin(TabbedDjangoJqueryTranslationAdmin):
 
     def submit_view(self, request, pk):
         """POST: the editor hands the draft to the publishers, who are emailed."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        draft = self._get(request, pk)
-        if not self.has_change_permission(request, draft):
-            raise PermissionDenied
-        try:
-            delivery = submit_for_review(draft, user=request.user)
-        except ReviewError as exc:
-            self._show_problems(request, exc.problems)
-            return HttpResponseRedirect(self._change_url(draft))
-        messages.success(request, gettext("The draft was submitted for review."))
-        self._report_delivery(request, delivery, none=gettext("No publisher has an email address: tell them yourself."))
-        return HttpResponseRedirect(self._change_url(draft))
+
+        def done(draft, delivery):
+            messages.success(request, gettext("The draft was submitted for review."))
+            none = gettext("No publisher has an email address: tell them yourself.")
+            self._report_delivery(request, delivery, none=none)
+
+        return self._draft_step(request, pk, submit_for_review, done=done)
 
     def send_back_view(self, request, pk):
         """GET asks for a comment; POST sends the draft back to its editor, who is emailed the comment."""

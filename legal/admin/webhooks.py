@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ..webhooks import url_problem
-from .roles import is_publisher
+from .roles import ReadOnly, is_publisher
 
 
 class PublisherOnly:
@@ -80,7 +80,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(PublisherOnly, admin.ModelAdmin):
+class WebhookDeliveryAdmin(PublisherOnly, ReadOnly, admin.ModelAdmin):
     list_display = ("event_type", "version", "endpoint", "status", "attempts", "not_before", "delivered_at", "error")
     list_filter = ("status", "event_type", "endpoint")
     list_select_related = ("version__document", "endpoint")
@@ -91,15 +91,6 @@ class WebhookDeliveryAdmin(PublisherOnly, admin.ModelAdmin):
     fields = readonly_fields
     inlines = [WebhookAttemptInline]
     date_hierarchy = "not_before"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("last error"))
     def error(self, delivery):

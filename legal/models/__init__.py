@@ -31,6 +31,7 @@ from .documents import (
     scheduled_among,
     text_and_rendering_field_names,
     text_field_names,
+    text_sha256,
 )
 from .evidence import AppendOnlyError, LogLeaf, RecordPdf, Timestamp, TreeHead
 from .redlines import StoredRedline
@@ -80,4 +81,5 @@ __all__ = [
     "scheduled_among",
     "text_and_rendering_field_names",
     "text_field_names",
+    "text_sha256",
 ]

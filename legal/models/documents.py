@@ -111,9 +111,14 @@ def normalise_text(value: str) -> str:
     return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def text_sha256(text: str) -> str:
+    """The hash of a text, wherever one is stored or compared: hex SHA-256 of its UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def body_sha256(text: str) -> str:
-    """The stored hash of a Markdown body: hex SHA-256 of its UTF-8 bytes; '' for no text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+    """The stored hash of a Markdown body: its `text_sha256`; '' for no text."""
+    return text_sha256(text) if text else ""
 
 
 def frozen_field_names() -> list[str]:

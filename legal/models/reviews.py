@@ -6,7 +6,6 @@ since (by any path: the admin, a rebase, the ORM) is "in progress" again, becaus
 publishers were asked to review is no longer what would be published.
 """
 
-import hashlib
 import json
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import clock
-from .documents import text_field_names
+from .documents import text_field_names, text_sha256
 
 
 class ReviewState(models.TextChoices):
@@ -31,7 +30,7 @@ def draft_fingerprint(version):
         "effective_at": version.effective_at.timestamp() if version.effective_at else None,
         **{name: getattr(version, name) or "" for name in text_field_names()},
     }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+    return text_sha256(json.dumps(content, sort_keys=True))
 
 
 class Review(models.Model):

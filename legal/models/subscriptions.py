@@ -55,10 +55,15 @@ class Subscription(models.Model):
 
 
 class NotificationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=Notification.Status.PENDING)
+
     def due(self, at):
         """Pending notices whose next attempt has come and that no sender holds a lease on."""
-        return self.filter(status=Notification.Status.PENDING, next_attempt_at__lte=at).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=at)
+        return (
+            self.pending()
+            .filter(next_attempt_at__lte=at)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=at))
         )
 
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from legal import pdf_record, transparency
 from legal.models import LogLeaf, Timestamp
+from legal.signing_keys import SigningKeyError
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             appended = transparency.backfill()
-        except transparency.SigningKeyError as error:
+        except SigningKeyError as error:
             raise CommandError(str(error))
         made, unmade = pdf_record.build_missing(limit=10_000)
         pending = Timestamp.objects.filter(status=Timestamp.Status.PENDING).count()
