@@ -30,7 +30,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, StreamingHttpRespo
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_safe
 
-from . import clock, receipts
+from . import clock, paging, receipts
 from .acceptance_records import AcceptanceRefused, acceptance_statuses, record_acceptance, request_digest
 from .acceptance_schemas import (
     AcceptanceRecord,
@@ -45,7 +45,6 @@ from .acceptance_schemas import (
     Slug,
 )
 from .api import InvalidInstant, _iso, history_urls, parse_instant
-from .links import site_url
 from .models import Acceptance, Document, Scope
 from .product_auth import authenticate
 from .receipts import ReceiptKeyError
@@ -466,15 +465,14 @@ def export(
             ]) from None  # fmt: skip
         if day is not None:  # a date alone: from the start of that day, site time
             since_at = clock.day_span(day)[0]
-    rows = Acceptance.objects.filter(document=found, pk__gt=after).recorded_since(since_at)
+    rows = Acceptance.objects.filter(document=found).recorded_since(since_at)
     if account is not None:
         rows = rows.filter(account=account)
-    rows = rows.order_by("pk")
-    last = list(rows.values_list("pk", flat=True)[EXPORT_PAGE_SIZE - 1 : EXPORT_PAGE_SIZE + 1])
+    page, next_after = paging.keyset_page(rows, after=after, size=EXPORT_PAGE_SIZE)
     urls = history_urls(found)
 
     def records():
-        for acceptance in rows[:EXPORT_PAGE_SIZE].iterator(chunk_size=1000):
+        for acceptance in page.iterator(chunk_size=1000):
             acceptance.document = found
             yield acceptance_json(acceptance, urls)
 
@@ -485,10 +483,8 @@ def export(
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
     name = found.slug if account is None else f"{found.slug}-{account}"
     response["Content-Disposition"] = f'attachment; filename="{name}-acceptances.{format}"'
-    if len(last) == 2:
-        query = request.GET.copy()
-        query["after"] = str(last[0])
-        response["Link"] = f'<{site_url(f"{request.path}?{query.urlencode()}")}>; rel="next"'
+    if next_after is not None:
+        response["Link"] = paging.next_link(request, after=next_after)
     add_never_cache_headers(response)
     return response
 

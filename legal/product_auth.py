@@ -6,7 +6,6 @@ secret from it, and checking a token is one lookup on a unique index. Session co
 never looked at, so a browser's admin session cannot act as a product.
 """
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -16,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from . import clock
-from .models import ProductCredential, Scope
+from .models import ProductCredential, Scope, text_sha256
 from .rate_limits import product_over_limit
 
 logger = logging.getLogger("legal.product_auth")
@@ -29,7 +28,7 @@ MAX_TOKEN_LENGTH = 256
 
 
 def token_digest(secret):
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    return text_sha256(secret)
 
 
 def new_secret():
