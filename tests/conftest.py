@@ -22,6 +22,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 import zoneinfo
 from datetime import timedelta
 from importlib import import_module
@@ -32,7 +33,7 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion, Subscription
@@ -427,3 +428,31 @@ def run_django(argv, **environment):
 def public_site_url(settings):
     """SITE_URL as production sets it, for links in emails and the API."""
     settings.SITE_URL = "https://terms.sigma.video"
+
+
+def at_once(work, arguments):
+    """`work(argument)` for each argument in a thread of its own, all released together; the results in order.
+
+    For races on a real database: each thread closes its connections when done, and an
+    exception raised in a thread is raised again here.
+    """
+    barrier = threading.Barrier(len(arguments))
+    results, failures = [None] * len(arguments), []
+
+    def run(index, argument):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(argument)
+        except BaseException as exc:  # noqa: BLE001 (raised again in the test's thread)
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(arguments)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if failures:
+        raise failures[0]
+    return results

@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import logging
-import threading
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -23,7 +22,7 @@ from legal.models import Acceptance, DocumentVersion, ProductCredential, Scope
 from legal.product_auth import issue_credential
 from legal.publishing import withdraw_version
 from sigma_terms.settings import redis_cache
-from tests.conftest import START, make_version, site_time
+from tests.conftest import START, at_once, make_version, site_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
 
@@ -384,23 +383,13 @@ def test_a_key_of_255_characters_is_accepted(client, terms, token):
 def test_concurrent_retries_with_one_key_make_one_record(terms, same_account):
     """Six threads send one key at once: one record; the same body gets it, another body is refused."""
     _credential, secret = issue_credential(name="Media VOD")
-    barrier = threading.Barrier(6)
-    answers = []
 
     def submit(n):
-        try:
-            barrier.wait(timeout=30)
-            account = "racer" if same_account or n == 0 else f"racer-{n}"
-            response = post(Client(), secret, acceptance_body(account=account), HTTP_IDEMPOTENCY_KEY="race")
-            answers.append((account, response.status_code, response.json()))
-        finally:
-            connection.close()
+        account = "racer" if same_account or n == 0 else f"racer-{n}"
+        response = post(Client(), secret, acceptance_body(account=account), HTTP_IDEMPOTENCY_KEY="race")
+        return account, response.status_code, response.json()
 
-    threads = [threading.Thread(target=submit, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = at_once(submit, range(6))
     assert Acceptance.objects.count() == 1
     winner = Acceptance.objects.get()
     statuses = sorted(status for _account, status, _body in answers)
@@ -417,21 +406,7 @@ def test_concurrent_retries_with_one_key_make_one_record(terms, same_account):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicate_submissions_without_a_key_make_one_record(terms):
     _credential, secret = issue_credential(name="Media VOD")
-    barrier = threading.Barrier(6)
-    statuses = []
-
-    def submit():
-        try:
-            barrier.wait(timeout=30)
-            statuses.append(post(Client(), secret, acceptance_body(account="racer")).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = at_once(lambda _n: post(Client(), secret, acceptance_body(account="racer")).status_code, range(6))
     assert sorted(statuses) == [200] * 5 + [201]
     assert Acceptance.objects.filter(account="racer").count() == 1
 

@@ -4,19 +4,18 @@ import datetime
 import email
 import email.policy
 import io
-import threading
 
 import pytest
 
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from legal import outbox
 from legal.models import Notification, Subscription
 from legal.outbox import retry_delay, send_due_notifications
 from legal.publishing import PublishingError, publish_version, withdraw_version
 from legal.translation_sync import confirm_sections
-from tests.conftest import START, make_version, site_time
+from tests.conftest import START, at_once, make_version, site_time
 from tests.smtp import CollectingHandler, SilentHandler, closed_port, smtp_server
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_site_url")]
@@ -164,21 +163,7 @@ def test_senders_running_at_once_send_each_notice_exactly_once(mailoutbox):
         Subscription.objects.create(document=terms.document, email=f"r{n}@example.com", language="en",
                                     confirmed_at=START)  # fmt: skip
     make_version(terms.document, effective_at=DECEMBER)
-    barrier = threading.Barrier(4)
-    reports = []
-
-    def sender():
-        try:
-            barrier.wait()
-            reports.append(send_due_notifications(batch_size=3))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sender) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    reports = at_once(lambda _n: send_due_notifications(batch_size=3), range(4))
     assert sum(report.sent for report in reports) == 20
     assert sorted(message.to[0] for message in mailoutbox) == sorted(f"r{n}@example.com" for n in range(20))
     assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}

@@ -1,7 +1,6 @@
 """Publishing (legal/publishing.py): rules, numbering, the legal-record guards, concurrent publishes, and the urgent-change scenario."""
 
 import re
-import threading
 from datetime import timedelta
 
 import feedparser
@@ -10,7 +9,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django.utils import translation
 
 from legal.models import Document, DocumentVersion, Notification, ProtectedVersionError, PublicState
@@ -23,7 +22,7 @@ from legal.publishing import (
     withdraw_version,
 )
 from legal.translation_sync import confirm_sections
-from tests.conftest import START, make_version, site_time
+from tests.conftest import START, at_once, make_version, site_time
 
 pytestmark = pytest.mark.django_db
 
@@ -218,23 +217,15 @@ def test_concurrent_publishes_get_distinct_numbers_and_instants():
 
     terms = load_bundled_terms()
     drafts = [draft_of(terms, effective_at=START + timedelta(days=31)) for i in range(6)]
-    barrier = threading.Barrier(len(drafts))
     results, errors = [], []
 
     def publish(draft):
         try:
-            barrier.wait()
             results.append(publish_version(draft).number)
         except PublishingError as exc:
             errors.append(exc.problems)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=publish, args=(draft,)) for draft in drafts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(publish, drafts)
     # One effective instant: exactly one publish wins; the others, serialised behind it by the
     # row lock, find a version already taking effect then and are refused.
     assert results == [2]

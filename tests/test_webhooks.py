@@ -3,7 +3,6 @@
 import datetime
 import io
 import json
-import threading
 import time
 
 import pytest
@@ -11,13 +10,13 @@ import time_machine
 from standardwebhooks.webhooks import Webhook
 
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connection
 
 from legal.models import WebhookDelivery, WebhookEndpoint
 from legal.publishing import PublishingError, withdraw_version
 from legal.webhook_delivery import send_due_webhooks
 from legal.webhooks import url_problem
-from tests.conftest import make_version, run_django, site_time, staff
+from tests.conftest import at_once, make_version, run_django, site_time, staff
 from tests.smtp import closed_port
 from tests.webhook_receiver import running_receiver
 
@@ -352,21 +351,7 @@ def test_senders_running_at_once_deliver_each_event_exactly_once(loopback):
         endpoints = [WebhookEndpoint.objects.create(url=receiver.url(f"/ok?n={n}")) for n in range(12)]
         make_version(terms.document, effective_at=SWITCH)
         make_version(terms.document, effective_at=SWITCH + datetime.timedelta(days=1))
-        barrier = threading.Barrier(4)
-        reports = []
-
-        def sender():
-            try:
-                barrier.wait()
-                reports.append(send_due_webhooks(batch_size=3))
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=sender) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        reports = at_once(lambda _n: send_due_webhooks(batch_size=3), range(4))
         assert sum(report.delivered for report in reports) == 24
         ids = [request.headers["webhook-id"] for request in receiver.requests]
         assert len(ids) == len(set(ids)) == 24
