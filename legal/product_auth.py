@@ -79,7 +79,7 @@ def authenticate(request, scope):
     if secret is None:
         return None, Refusal(401, "unauthenticated", "Send 'Authorization: Bearer <token>' with a product token.")
     digest = token_digest(secret)
-    credential = ProductCredential.objects.filter(token_sha256=digest).first()
+    credential = ProductCredential.objects.by_digest(digest)
     if credential is None or not hmac.compare_digest(credential.token_sha256, digest):
         logger.warning("product token refused: unknown token (%s %s)", request.method, request.path)
         return None, Refusal(401, "invalid_token", "The token is not valid.")

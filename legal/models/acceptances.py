@@ -6,12 +6,15 @@ triggers that keep `Acceptance` append-only in `legal.acceptance_triggers`. Fore
 name their targets as strings so this module needs no other model module.
 """
 
+import functools
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .. import clock
+from ..rows import Lookup
 
 # An `Idempotency-Key` header longer than this is refused (422): a UUID is 36 characters.
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -27,6 +30,24 @@ class ProductCredentialQuerySet(models.QuerySet):
     def usable(self):
         """Credentials that still authenticate: not revoked."""
         return self.filter(revoked_at__isnull=True)
+
+
+class ProductCredentialManager(models.Manager.from_queryset(ProductCredentialQuerySet)):
+    def by_digest(self, digest: str) -> "ProductCredential | None":
+        """The credential whose secret has the SHA-256 `digest`, or None: every API call asks this.
+
+        `filter(token_sha256=digest).first()` gives the same row; this one-row lookup on the
+        unique index costs a quarter of its Python time (legal/rows.py), with the fields that
+        authentication reads loaded.
+        """
+        return _credential_by_digest().first([digest])
+
+
+@functools.cache
+def _credential_by_digest():
+    fields = ["id", "name", "scopes", "token_sha256", "last_used_at", "revoked_at"]
+    column = connection.ops.quote_name(ProductCredential._meta.get_field("token_sha256").column)
+    return Lookup(ProductCredential, fields, where=f"{column} = %s")
 
 
 class ProductCredential(models.Model):
@@ -45,7 +66,7 @@ class ProductCredential(models.Model):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 
-    objects = ProductCredentialQuerySet.as_manager()
+    objects = ProductCredentialManager()
 
     class Meta:
         ordering = ["name"]
