@@ -45,7 +45,8 @@ from .acceptance_schemas import (
     Slug,
 )
 from .api import InvalidInstant, _iso, history_urls, parse_instant
-from .models import Acceptance, Document, Scope
+from .histories import history
+from .models import Acceptance, Scope
 from .product_auth import authenticate
 from .receipts import ReceiptKeyError
 
@@ -245,13 +246,15 @@ def described(**descriptions):
 
 
 def document_named(slug):
-    """The document of a request's `document` field; an unknown one is 422 (a 404 at the API's root
-    would be redirected by LocaleMiddleware to the documentation page, which shares its path)."""
-    document = Document.objects.filter(slug=slug).first()
-    if document is None:
+    """The History (document and versions, legal/histories.py) of a request's `document` field.
+
+    An unknown one is 422 (a 404 at the API's root would be redirected by LocaleMiddleware to
+    the documentation page, which shares its path)."""
+    found = history(slug)
+    if found is None:
         message = f"No document has the slug {slug!r}."
         raise APIError(422, "unknown_document", message, fields=[{"field": "document", "message": message}])
-    return document
+    return found
 
 
 # Answers -----------------------------------------------------------------------------
@@ -341,7 +344,8 @@ def record(
         Header(alias="Idempotency-Key", description="Makes retries safe: the same key and body give the first record."),
     ] = None,
 ):
-    document = document_named(payload.document)
+    versions = document_named(payload.document)
+    document = versions.document
     try:
         receipts.keys()  # no record is written that cannot get its receipt
     except ReceiptKeyError as problem:
@@ -359,6 +363,7 @@ def record(
         metadata=payload.metadata,
         idempotency_key=idempotency_key,
         request_sha256=idempotency_key and request_digest(payload.model_dump(mode="json", exclude_unset=True)),
+        versions=versions,
     )
     acceptance.document = document
     return Status(201 if created else 200, acceptance_json(acceptance, history_urls(document)))
@@ -373,8 +378,9 @@ def record(
     openapi_extra=described(**{"200": "The account's status at `at`."}),
 )
 def status(request, document: Slug, account: Account, at: SiteInstant | None = None):
-    found = document_named(document)
-    statuses = acceptance_statuses(found, [account], at)
+    versions = document_named(document)
+    found = versions.document
+    statuses = acceptance_statuses(found, [account], at, versions=versions)
     return status_json(found, account, statuses[account], history_urls(found))
 
 
@@ -394,9 +400,10 @@ def status(request, document: Slug, account: Account, at: SiteInstant | None = N
     ),
 )
 def statuses(request, payload: BatchStatusRequest):
-    found = document_named(payload.document)
+    versions = document_named(payload.document)
+    found = versions.document
     accounts = list(dict.fromkeys(payload.accounts))  # once each, in the order asked
-    answers = acceptance_statuses(found, accounts, payload.at)
+    answers = acceptance_statuses(found, accounts, payload.at, versions=versions)
     urls = history_urls(found)
     return {
         "document": found.slug,
@@ -454,7 +461,7 @@ def export(
     since: str | None = Query(None, max_length=64, description="Recorded from then (ISO 8601 or a date)."),
     after: int = Query(0, ge=0, le=2**63 - 1, description="From the `Link` header: the last id of a page."),
 ):
-    found = document_named(document)
+    found = document_named(document).document
     since_at = None
     if since is not None:
         try:

@@ -8,16 +8,19 @@ accepted; editorial versions never require it, and withdrawn versions never took
 """
 
 import datetime
+import functools
 import hashlib
 from dataclasses import dataclass
 
 import rfc8785
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from . import clock
+from .histories import History, history_of, version_fields
+from .rows import Lookup
 from .models import (
     Acceptance,
     Document,
@@ -67,6 +70,7 @@ def record_acceptance(
     metadata: dict | None = None,
     idempotency_key: str | None = None,
     request_sha256: str | None = None,
+    versions: History | None = None,
 ) -> tuple[Acceptance, bool]:
     """Record that `account` accepted version `version_number`; returns (record, created).
 
@@ -74,9 +78,14 @@ def record_acceptance(
     `request_digest`) by the same credential returns the first record (created False) and
     another request under that key is refused. Without one, the same account and version
     still give the same record: a repeated or concurrent submission returns the first one.
+    `versions` are `document`'s, when the caller has them (`histories.history`).
     """
     now = clock.now()
     accepted_at = now if accepted_at is None else accepted_at
+    versions = history_of(document) if versions is None else versions
+    # The version itself is read now, not from the copy: a version withdrawn a moment ago is
+    # refused at once, whatever the copy says. The copy answers only which version was in
+    # effect at `accepted_at`, which no publish changes within PUBLISH_LEAD_SECONDS.
     version = (
         DocumentVersion.objects.listed()
         .filter(document=document, number=version_number)
@@ -88,7 +97,9 @@ def record_acceptance(
     # A new record is checked and inserted; the first record of a repeated submission is only
     # looked for when the insert or a check refuses, so a new record costs no query for it.
     try:
-        text_sha256 = accepted_text_sha256(version, language=language, sha256=sha256, accepted_at=accepted_at, now=now)
+        text_sha256 = accepted_text_sha256(
+            version, versions, language=language, sha256=sha256, accepted_at=accepted_at, now=now
+        )
     except AcceptanceRefused:
         recorded = recorded_before(credential, idempotency_key, request_sha256, version, account)
         if recorded is None:
@@ -135,8 +146,8 @@ def recorded_before(credential, idempotency_key, request_sha256, version, accoun
     return None if existing is None else (existing, False)
 
 
-def accepted_text_sha256(version, *, language, sha256, accepted_at, now) -> str:
-    """The SHA-256 of the text `version` that may be recorded as accepted; else AcceptanceRefused."""
+def accepted_text_sha256(version, versions: History, *, language, sha256, accepted_at, now) -> str:
+    """The SHA-256 of the text `version` (one of `versions`) that may be recorded as accepted; else AcceptanceRefused."""
     number = version.number
     if version.is_withdrawn:
         raise AcceptanceRefused("version_withdrawn", f"Version {number} was withdrawn and never took effect.")
@@ -154,13 +165,8 @@ def accepted_text_sha256(version, *, language, sha256, accepted_at, now) -> str:
     if accepted_at < version.published_at:
         raise AcceptanceRefused("not_yet_published", f"Version {number} was not published yet at 'accepted_at'.")
     # In effect or scheduled at `accepted_at`: a version already in effect must still be the one
-    # in effect then, not superseded (one indexed row, its key alone).
-    if not version.is_scheduled_at(accepted_at) and version.pk != (
-        DocumentVersion.objects.filter(document=version.document_id)
-        .in_effect(accepted_at)
-        .values_list("pk", flat=True)
-        .first()
-    ):
+    # in effect then, not superseded.
+    if not version.is_scheduled_at(accepted_at) and version != in_effect_among(versions.published, accepted_at):
         raise AcceptanceRefused(
             "version_superseded",
             f"Version {number} was superseded at 'accepted_at'; accept the version in effect or a scheduled one.",
@@ -206,36 +212,30 @@ def acceptance_status(document: Document, account: str, at: datetime.datetime | 
     return acceptance_statuses(document, [account], at)[account]
 
 
-def version_fields() -> list[str]:
-    """The columns of a version that recording and the status read: no texts, renderings or authors.
-
-    Loading a version costs Python time per column (the dates above all), and the status
-    loads every published version, so the other columns stay unread (a deferred column is
-    still read, with a query, if code ever asks for it).
-    """
-    hashes = [f"body_sha256_{code}" for code in language_codes()]
-    return ["document", "number", "status", "change_kind", "effective_at", "published_at", *hashes]
-
-
 def counting_acceptances(
-    document: Document, accounts: list[str], at: datetime.datetime, *, published: list[DocumentVersion]
+    document: Document, accounts: list[str], at: datetime.datetime, *, versions: History
 ) -> dict[str, Acceptance]:
     """Each account's acceptance that counts at `at`: that of its highest published version.
 
-    `published` are the document's published versions, which the caller has loaded: their
-    keys are cheaper to send than a subquery is to build. One query. For one account it is
-    the first row in that order (a walk down the index on document, account and version
-    number); for several, a window keeps the first row of each account. Both orders are the
-    same, so both forms give the same record.
+    An acceptance names a published or a withdrawn version of `versions` (recording refuses
+    drafts), so leaving out the few withdrawn ones leaves those of published versions. One
+    query: for one account the first row in that order, a walk down the index on document,
+    account and version number, in SQL written once here because building it with the ORM
+    cost more than the rest of a status call (bench/acceptance_cpu.py); for several, a window
+    keeps the first row of each account. Both orders are the same, so both give the same record.
     """
-    rows = Acceptance.objects.of_accounts(document, accounts).filter(
-        version__in=[version.pk for version in published], accepted_at__lte=at
-    )
-    order = [F("version_number").desc(), F("recorded_at").asc()]
+    withdrawn = [v.pk for v in versions.versions if v.status == DocumentVersion.Status.WITHDRAWN]
     if len(accounts) == 1:
-        rows = rows.order_by(*order)[:1]
+        rows = _first_counting(document, accounts[0], at, withdrawn)
     else:
-        rows = rows.annotate(rank=Window(RowNumber(), partition_by=F("account"), order_by=order)).filter(rank=1)
+        order = [F("version_number").desc(), F("recorded_at").asc()]
+        rows = (
+            Acceptance.objects.of_accounts(document, accounts)
+            .filter(accepted_at__lte=at)
+            .exclude(version__in=withdrawn)
+            .annotate(rank=Window(RowNumber(), partition_by=F("account"), order_by=order))
+            .filter(rank=1)
+        )
     best = {}
     for acceptance in rows:
         acceptance.document = document  # the one asked about: no join for it
@@ -243,19 +243,47 @@ def counting_acceptances(
     return best
 
 
+def _first_counting(document, account, at, withdrawn):
+    """[the acceptance that counts], or []: the account's row with the highest version number (the first recorded)."""
+    lookup = _counting_lookup()
+    sql = lookup.sql
+    if withdrawn:
+        version = connection.ops.quote_name(Acceptance._meta.get_field("version").column)
+        sql = sql.replace(" ORDER BY ", f" AND {version} NOT IN ({', '.join(['%s'] * len(withdrawn))}) ORDER BY ")
+    found = lookup.first([document.pk, account, Lookup.instant(at), *withdrawn], sql=sql)
+    return [] if found is None else [found]
+
+
+@functools.cache
+def _counting_lookup():
+    """Each field a status reads of the acceptance that counts (the others load if asked for)."""
+    column = {
+        name: connection.ops.quote_name(Acceptance._meta.get_field(name).column)
+        for name in ("document", "account", "accepted_at", "version_number", "recorded_at")
+    }
+    return Lookup(
+        Acceptance,
+        ["id", "document", "version", "version_number", "account", "accepted_at", "recorded_at"],
+        where=f"{column['document']} = %s AND {column['account']} = %s AND {column['accepted_at']} <= %s",
+        tail=f"ORDER BY {column['version_number']} DESC, {column['recorded_at']} ASC LIMIT 1",
+    )
+
+
 def acceptance_statuses(
-    document: Document, accounts: list[str], at: datetime.datetime | None = None
+    document: Document, accounts: list[str], at: datetime.datetime | None = None, *, versions: History | None = None
 ) -> dict[str, AcceptanceStatus]:
-    """The status of each of `accounts` at `at`: two queries, whatever their number (the caller bounds it).
+    """The status of each of `accounts` at `at`: one query, whatever their number (the caller bounds it).
+
+    The versions come from this process's copy (legal/histories.py); reading them again, when
+    a publish or withdraw retired the copy, costs one query more.
 
     Withdrawn versions never took effect: they are neither in effect nor in between, and an
     acceptance of one does not count.
     """
     at = clock.now() if at is None else at
-    published = list(
-        DocumentVersion.objects.published().filter(document=document).only(*version_fields()).order_by("number")
-    )
-    best = counting_acceptances(document, accounts, at, published=published)
+    versions = history_of(document) if versions is None else versions
+    published = versions.published
+    best = counting_acceptances(document, accounts, at, versions=versions)
     current = in_effect_among(published, at)
     upcoming = scheduled_among(published, at)
     taken_effect = [v for v in published if current is not None and v.number <= current.number]

@@ -22,6 +22,7 @@ cached answers alike. Every lifetime is a setting (README, "Cache lifetimes").
 """
 
 import hashlib
+import itertools
 import logging
 import math
 import re
@@ -90,6 +91,24 @@ def bump_generation(**kwargs):
         )
 
 
+_fallbacks = itertools.count()
+
+
+def current_generation(read=None):
+    """The generation now: `read` (read from the cache already), or the cache's, or a new one.
+
+    A missing generation (first use, evicted, or the cache unavailable) starts from the clock,
+    so it can never meet a value stored before; while the cache is unavailable every call
+    gives a new one, so nothing stored under a generation is ever taken as current.
+    """
+    generation = cache.get(GENERATION_KEY) if read is None else read
+    if generation is None:
+        generation = time.time_ns() + next(_fallbacks)  # never the same twice, even on a frozen clock
+        cache.add(GENERATION_KEY, generation, timeout=None)
+        generation = cache.get(GENERATION_KEY, generation)
+    return generation
+
+
 @dataclass
 class CachedPage:
     generation: int
@@ -121,11 +140,7 @@ def get_page(request):
     """
     key = page_key(request)
     found = cache.get_many([GENERATION_KEY, key])
-    generation = found.get(GENERATION_KEY)
-    if generation is None:
-        generation = time.time_ns()
-        cache.add(GENERATION_KEY, generation, timeout=None)
-        generation = cache.get(GENERATION_KEY, generation)
+    generation = current_generation(found.get(GENERATION_KEY))
     page = found.get(key)
     now = clock.now().timestamp()
     if page is None or page.generation != generation or now >= page.expires:

@@ -6,6 +6,7 @@ change from adding a query to either path unnoticed. Behaviour is tested in test
 
 import pytest
 
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -16,6 +17,8 @@ from legal.acceptance_records import (
     counting_acceptances,
     record_acceptance,
 )
+from legal.caching import bump_generation
+from legal.histories import history_of
 from legal.models import Acceptance
 from legal.product_auth import issue_credential
 from legal.publishing import withdraw_version
@@ -42,15 +45,16 @@ def record(credential, document, account, version=1, **fields):
     )
 
 
-def test_recording_a_new_acceptance_reads_the_version_checks_it_is_in_effect_and_inserts(terms, credential):
-    """Three statements: no look for an earlier record of the account before the insert."""
+def test_recording_a_new_acceptance_reads_the_version_and_inserts(terms, credential):
+    """Two statements once the process has the document's versions: no look for an earlier record before the insert."""
+    history_of(terms.document)
     with CaptureQueriesContext(connection) as context:
         acceptance, created = record(credential, terms.document, "acct-1")
     sql = statements(context)
     assert created and acceptance.pk
-    assert len(sql) == 3, sql
+    assert len(sql) == 2, sql
+    assert "legal_documentversion" in sql[0]
     assert sql[-1].startswith("INSERT INTO")
-    assert not any("legal_acceptance" in s for s in sql[:-1])
 
 
 def test_a_repeated_submission_still_returns_the_first_record(terms, credential, clock):
@@ -67,13 +71,54 @@ def test_a_repeated_submission_still_returns_the_first_record(terms, credential,
     assert Acceptance.objects.count() == 1
 
 
-def test_the_status_of_one_account_is_two_queries(terms, credential):
+def test_the_status_of_one_account_is_one_query_once_the_versions_are_read(terms, credential):
     record(credential, terms.document, "acct-1")
     with CaptureQueriesContext(connection) as context:
         status = acceptance_status(terms.document, "acct-1")
     assert status.accepted.account == "acct-1"
     assert not status.reacceptance_required
-    assert len(statements(context)) == 2
+    sql = statements(context)
+    assert len(sql) == 1, sql
+    assert "legal_acceptance" in sql[0]
+
+
+def test_a_publish_in_this_process_is_read_by_the_next_status(terms, credential, clock):
+    """The save drops the copy inside the publish's transaction, before any generation bump."""
+    document = terms.document
+    record(credential, document, "acct-1")
+    assert acceptance_status(document, "acct-1").scheduled is None
+    new = make_version(document, effective_at=site_time(2026, 12, 25), editorial=False)
+    with CaptureQueriesContext(connection) as context:
+        status = acceptance_status(document, "acct-1")
+    assert status.scheduled == new and status.next_required == new
+    assert len(statements(context)) == 3  # the document, its versions, the acceptance
+    clock.move_to(site_time(2026, 12, 25))
+    status = acceptance_status(document, "acct-1")
+    assert (status.in_effect, status.reacceptance_required) == (new, True)
+
+
+def test_a_copy_is_read_again_when_the_generation_changes_or_it_is_old(terms, credential, clock):
+    """Another process's publish reaches this one by the generation, or else within PAGE_CACHE_LOCAL_SECONDS."""
+    document = terms.document
+    first = history_of(document)
+    assert history_of(document) is first
+    bump_generation()
+    second = history_of(document)
+    assert second is not first and second.versions == first.versions
+    clock.shift(settings.PAGE_CACHE_LOCAL_SECONDS - 1)
+    assert history_of(document) is second
+    clock.shift(1)
+    assert history_of(document) is not second
+    third = history_of(document)
+    clock.shift(-1)  # a clock set back: not fresh for longer
+    assert history_of(document) is not third
+
+
+def test_without_the_cache_every_call_reads_the_versions(terms, settings):
+    """A cache that is down gives a new generation every time: no copy is ever taken as current."""
+    settings.CACHES = {"default": {"BACKEND": "sigma_terms.cache.FailOpenRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    first = history_of(terms.document)
+    assert history_of(terms.document) is not first
 
 
 def test_one_account_and_a_batch_count_the_same_acceptance(terms, credential, clock):
@@ -83,13 +128,15 @@ def test_one_account_and_a_batch_count_the_same_acceptance(terms, credential, cl
     record(credential, document, "b")
     make_version(document, effective_at=site_time(2026, 12, 1))
     record(credential, document, "a", version=2)
-    withdraw_version(make_version(document, effective_at=site_time(2026, 12, 5)), reason="Mistake.")
+    withdrawn = make_version(document, effective_at=site_time(2026, 12, 5))
+    record(credential, document, "b", version=3)  # in advance; it never counts once withdrawn
+    withdraw_version(withdrawn, reason="Mistake.")
     clock.move_to(site_time(2026, 12, 2))
-    published = list(document.versions.published())
+    versions = history_of(document)
     for at in (site_time(2026, 11, 30), site_time(2026, 12, 2)):
-        batch = counting_acceptances(document, ["a", "b", "c"], at, published=published)
+        batch = counting_acceptances(document, ["a", "b", "c"], at, versions=versions)
         singles = {
-            account: counting_acceptances(document, [account], at, published=published).get(account)
+            account: counting_acceptances(document, [account], at, versions=versions).get(account)
             for account in "abc"
         }
         assert {account: batch.get(account) for account in "abc"} == singles
