@@ -17,7 +17,9 @@ class Lookup:
     def __init__(self, model, fields, where, tail=""):
         meta = model._meta
         self.model = model
-        self.fields = [meta.get_field(name) for name in fields]
+        # In the model's order: Model.from_db() takes the loaded values in that order.
+        wanted = {meta.get_field(name) for name in fields}
+        self.fields = [field for field in meta.concrete_fields if field in wanted]
         self.attnames = [field.attname for field in self.fields]
         columns = ", ".join(connection.ops.quote_name(field.column) for field in self.fields)
         self.sql = f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} WHERE {where} {tail}".strip()
