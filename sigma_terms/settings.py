@@ -237,7 +237,7 @@ else:
 # cache being invalidated: a page cached just before a publish expires before the switch.
 PUBLISH_LEAD_SECONDS = int(os.environ.get("PUBLISH_LEAD_SECONDS", "300"))
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
-PAGE_CACHE_LOCAL_SECONDS = 5
+PAGE_CACHE_LOCAL_SECONDS = 5  # also bounds the acceptance API's per-process copies (legal/histories.py)
 # Ceiling of Cache-Control max-age on public responses (also capped by the next switch).
 HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "300"))
 # The JSON API's max-age ceiling (also capped by the next switch and the lead), the life of a
