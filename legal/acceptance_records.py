@@ -20,7 +20,6 @@ from django.db.models.functions import RowNumber
 
 from . import clock
 from .histories import History, history_of, version_fields
-from .rows import Lookup
 from .models import (
     Acceptance,
     Document,
@@ -30,6 +29,7 @@ from .models import (
     language_codes,
     scheduled_among,
 )
+from .rows import Lookup
 
 # A product's clock may run a little ahead of ours; an acceptance further in the future is refused.
 ACCEPTED_AT_SKEW = datetime.timedelta(seconds=60)

@@ -4,7 +4,7 @@ Recording an acceptance and answering a status both ask which versions a documen
 which of them was in effect at an instant. Loading those versions cost more than the rest of
 such a call together (`bench/acceptance_cpu.py`), yet they change only when a version is
 published or withdrawn. So each process keeps, per document slug, the document and its
-listed versions (published and withdrawn, only `acceptance_records.version_fields()`), and
+listed versions (published and withdrawn, only `version_fields()`), and
 the callers answer from them with the models' own rules (`in_effect_among`,
 `scheduled_among`), which give what the QuerySet methods give.
 

@@ -116,7 +116,9 @@ def test_a_copy_is_read_again_when_the_generation_changes_or_it_is_old(terms, cr
 
 def test_without_the_cache_every_call_reads_the_versions(terms, settings):
     """A cache that is down gives a new generation every time: no copy is ever taken as current."""
-    settings.CACHES = {"default": {"BACKEND": "sigma_terms.cache.FailOpenRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "sigma_terms.cache.FailOpenRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
     first = history_of(terms.document)
     assert history_of(terms.document) is not first
 
@@ -136,8 +138,7 @@ def test_one_account_and_a_batch_count_the_same_acceptance(terms, credential, cl
     for at in (site_time(2026, 11, 30), site_time(2026, 12, 2)):
         batch = counting_acceptances(document, ["a", "b", "c"], at, versions=versions)
         singles = {
-            account: counting_acceptances(document, [account], at, versions=versions).get(account)
-            for account in "abc"
+            account: counting_acceptances(document, [account], at, versions=versions).get(account) for account in "abc"
         }
         assert {account: batch.get(account) for account in "abc"} == singles
     assert singles["a"].version_number == 2
