@@ -27,6 +27,7 @@ from .models import (
     ProductCredential,
     in_effect_among,
     language_codes,
+    listed_version,
     scheduled_among,
 )
 from .rows import Lookup
@@ -86,7 +87,7 @@ def record_acceptance(
     # The version itself is read now, not from the copy: a version withdrawn a moment ago is
     # refused at once, whatever the copy says. The copy answers only which version was in
     # effect at `accepted_at`, which no publish changes within PUBLISH_LEAD_SECONDS.
-    version = _listed_version().first([document.pk, version_number, DocumentVersion.Status.DRAFT])
+    version = listed_version(document.pk, version_number, version_fields())
     if version is None:
         raise AcceptanceRefused("unknown_version", f"{document.slug} has no published version {version_number}.")
     # A new record is checked and inserted; the first record of a repeated submission is only
@@ -219,7 +220,7 @@ def counting_acceptances(
     cost more than the rest of a status call (bench/acceptance_cpu.py); for several, a window
     keeps the first row of each account. Both orders are the same, so both give the same record.
     """
-    withdrawn = [v.pk for v in versions.versions if v.status == DocumentVersion.Status.WITHDRAWN]
+    withdrawn = [v.pk for v in versions.versions if v.is_withdrawn]
     if len(accounts) == 1:
         rows = _first_counting(document, accounts[0], at, withdrawn)
     else:
@@ -247,20 +248,6 @@ def _first_counting(document, account, at, withdrawn):
         sql = sql.replace(" ORDER BY ", f" AND {version} NOT IN ({', '.join(['%s'] * len(withdrawn))}) ORDER BY ")
     found = lookup.first([document.pk, account, Lookup.instant(at), *withdrawn], sql=sql)
     return [] if found is None else [found]
-
-
-@functools.cache
-def _listed_version():
-    """`DocumentVersion.objects.listed().filter(document=, number=).only(*version_fields())`, the SQL built once."""
-    column = {
-        name: connection.ops.quote_name(DocumentVersion._meta.get_field(name).column)
-        for name in ("document", "number", "status")
-    }
-    return Lookup(
-        DocumentVersion,
-        ["id", *version_fields()],
-        where=f"{column['document']} = %s AND {column['number']} = %s AND {column['status']} <> %s",
-    )
 
 
 @functools.cache

@@ -51,7 +51,7 @@ class History:
 
     @cached_property
     def published(self) -> list[DocumentVersion]:
-        return [v for v in self.versions if v.status == DocumentVersion.Status.PUBLISHED]
+        return [v for v in self.versions if v.is_published]
 
     @cached_property
     def _by_number(self) -> dict[int, DocumentVersion]:
@@ -62,7 +62,7 @@ class History:
         return self._by_number.get(number)
 
 
-def version_fields() -> list[str]:
+def version_fields() -> tuple[str, ...]:
     """The columns of a version that recording and the status read: no texts, renderings or authors.
 
     Loading a version costs Python time per column (the dates above all), so the other
@@ -71,7 +71,7 @@ def version_fields() -> list[str]:
     from .models import language_codes
 
     hashes = [f"body_sha256_{code}" for code in language_codes()]
-    return ["document", "number", "status", "change_kind", "effective_at", "published_at", *hashes]
+    return ("document", "number", "status", "change_kind", "effective_at", "published_at", *hashes)
 
 
 def history(slug: str) -> History | None:

@@ -5,13 +5,14 @@ registered in `translation.py`; this module stays bare of modeltranslation.
 """
 
 import datetime
+import functools
 import hashlib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import translation
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import clock
 from ..rendering import Section, render_markdown
+from ..rows import Lookup
 
 # The permission `DocumentVersion.Meta.permissions` declares: publishing and withdrawing.
 PUBLISH_PERMISSION = "legal.publish_documentversion"
@@ -135,6 +137,25 @@ def frozen_field_names() -> list[str]:
 def in_effect_among(versions: "Iterable[DocumentVersion]", at: datetime.datetime) -> "DocumentVersion | None":
     """`DocumentVersionQuerySet.in_effect()` for versions already loaded (no query)."""
     return max((v for v in versions if v.is_in_effect_at(at)), key=lambda v: v.effective_at, default=None)
+
+
+def listed_version(document_id: int, number: int, fields: tuple[str, ...]) -> "DocumentVersion | None":
+    """`DocumentVersion.objects.listed().filter(document=, number=).only(*fields).first()`.
+
+    Recording an acceptance asks this on every call; building it with the ORM cost most of
+    the call's Python time, so its SQL is built once per field list (legal/rows.py).
+    """
+    return _listed_version_lookup(tuple(fields)).first([document_id, number, DocumentVersion.Status.DRAFT])
+
+
+@functools.cache
+def _listed_version_lookup(fields):
+    column = {
+        name: connection.ops.quote_name(DocumentVersion._meta.get_field(name).column)
+        for name in ("document", "number", "status")
+    }
+    where = f"{column['document']} = %s AND {column['number']} = %s AND {column['status']} <> %s"
+    return Lookup(DocumentVersion, ["id", *fields], where=where)
 
 
 def scheduled_among(versions: "Iterable[DocumentVersion]", at: datetime.datetime) -> "list[DocumentVersion]":
