@@ -35,6 +35,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 from django.db import connection, connections, transaction
 
+from legal.caching import local_pages
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion, Subscription
 from legal.product_auth import issue_credential
@@ -70,9 +71,12 @@ def clock(request):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    # The processes' copies too: on the frozen clock a new generation can repeat an old one.
     cache.clear()
+    local_pages.clear()
     yield
     cache.clear()
+    local_pages.clear()
 
 
 def _is_transactional(request):
