@@ -32,6 +32,7 @@ Usage: python bench/run.py [--versions 1000] [--duration 10] [--load-duration 60
 """
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -46,6 +47,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -829,6 +831,26 @@ class measured_site:
         self.server.__exit__(*exc)
 
 
+def fill_as_wrk(url):
+    """GET `url` with the headers wrk sends (Host only), to fill a cache in front for wrk's requests.
+
+    urllib would add `Accept-Encoding: identity`. The site answers `Vary: Accept-Encoding`, so
+    nginx would store that answer as another variant than wrk's (which sends no Accept-Encoding):
+    wrk's first requests would then all miss at once, wait out proxy_cache_lock's 500 ms step,
+    and every later hit would read the other variant's file first.
+    """
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.putrequest("GET", parts.path, skip_accept_encoding=True)
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    if response.status != 200:
+        sys.exit(f"bench: {url} answered {response.status}")
+    return response
+
+
 def measure_pages(base, targets, args):
     results = []
     for label, path in targets:
@@ -851,6 +873,7 @@ def load_run(server, env, args):
     def publish_later():
         time.sleep(args.load_duration / 2)
         published["number"] = int(run_python(PUBLISH, env))
+        published["switch"] = time.time() + 10  # PUBLISH: ten seconds after it starts, at the latest
 
     publisher = threading.Thread(target=publish_later)
     publisher.start()
@@ -868,8 +891,42 @@ def load_run(server, env, args):
         # After the switch (half-way plus 10 s): a step there is the new page, not growth.
         "third_quarter_mib": statistics.median(samples[2 * quarter : 3 * quarter] or samples) / 1024,
         "last_quarter_mib": statistics.median(samples[-quarter:]) / 1024,
+        **memory_after_switch(sampler.samples, published.get("switch")),
     }
     return load, memory, published.get("number"), switched
+
+
+MEMORY_WARM_UP = 20  # seconds after the switch in which every worker renders the new version's page
+# The most the second window's median may exceed the first's for memory to count as flat: all
+# workers' medians moved by up to 4 MiB between windows of a 240 s run without a publish.
+MEMORY_GROWTH_MIB = 5
+
+
+def memory_after_switch(samples, switch):
+    """Growth of the workers' memory once the new version is served, not the step of serving it.
+
+    Each worker renders the new current page once the switch has passed (within
+    PAGE_CACHE_LOCAL_SECONDS), which raises its memory once. What follows the warm-up is split
+    into two windows of equal length: memory is flat when the second's median is at most
+    MEMORY_GROWTH_MIB above the first's. The step is the first window against the 30 s before the publish.
+    """
+    if switch is None:
+        return {"verdict": "not measured (no publish)"}
+    publish = switch - 10
+    before = [kib for t, kib in samples if publish - 30 <= t < publish]
+    after = [(t, kib) for t, kib in samples if t >= switch + MEMORY_WARM_UP]
+    if len(after) < 20 or not before:
+        return {"verdict": "not measured (the run ends too soon after the switch)"}
+    middle = after[0][0] + (after[-1][0] - after[0][0]) / 2
+    first = statistics.median(kib for t, kib in after if t < middle) / 1024
+    second = statistics.median(kib for t, kib in after if t >= middle) / 1024
+    return {
+        "before_publish_mib": statistics.median(before) / 1024,
+        "after_switch_first_mib": first,
+        "after_switch_second_mib": second,
+        "window_s": round(middle - after[0][0]),
+        "verdict": "flat" if second <= first + MEMORY_GROWTH_MIB else "GROWING",
+    }
 
 
 # The version line of a Vietnamese page (templates/legal/document.html).
@@ -956,6 +1013,15 @@ def print_load(load, memory, number, switched, duration):
         f"median {memory['first_quarter_mib']:.1f} MiB in the first quarter, {memory['third_quarter_mib']:.1f} MiB "
         f"in the third (after the switch), {memory['last_quarter_mib']:.1f} MiB in the last."
     )
+    if "after_switch_first_mib" in memory:
+        print(
+            f"Worker memory across the publish: {memory['before_publish_mib']:.1f} MiB (median of the 30 s before "
+            f"it), then {memory['after_switch_first_mib']:.1f} and {memory['after_switch_second_mib']:.1f} MiB in two "
+            f"{memory['window_s']} s windows from {MEMORY_WARM_UP} s after the switch: **{memory['verdict']}** "
+            f"(target: the second at most {MEMORY_GROWTH_MIB} MiB above the first)."
+        )
+    else:
+        print(f"Worker memory across the publish: {memory['verdict']}.")
 
 
 SCALE_TARGET_MS = 200  # a cold comparison of the two largest versions, the admin's version list
@@ -1032,7 +1098,8 @@ def scale_run(env, workdir, args, small_results):
         )
     print()
     print_load(*load, args.load_duration)
-    load_result, _memory, _number, switched = load
+    load_result, memory, _number, switched = load
+    missed |= memory["verdict"] == "GROWING"
     return missed or bool(load_result["non_2xx"] or load_result["errors"] or not switched), {
         "pages": results, "cold": cold, "load": load,
     }  # fmt: skip
@@ -1113,7 +1180,7 @@ def main():
             with measured_site(production, free_port(), "baseline.html") as upstream:
                 with NginxFront(workdir, upstream=f"127.0.0.1:{upstream.port}", name="nginx-pages") as front:
                     for label, path in targets:
-                        urllib.request.urlopen(front.base + path)  # fill nginx's cache
+                        fill_as_wrk(front.base + path)
                         measured = wrk(front.base + path, connections=args.connections, duration=args.duration)
                         proxied.append((f"nginx: {label}", path, measured))
             # The switch through nginx in front of the bench's site (5 s lead, a version 10 s later).

@@ -8,6 +8,13 @@ the same cache, which retires every stored page at once on every server sharing 
 (Redis); a per-process cache keeps pages for at most `PAGE_CACHE_LOCAL_SECONDS`, so other
 processes see the change within that time too.
 
+Each process also keeps the pages it last read from the cache, unpickled (`LocalPages`), so
+a warm answer does not fetch and unpickle the whole body (253 KB for the largest Terms) every
+time. A copy is only served while the generation read from the cache for that very request
+is the one it was stored under, before the page's own expiry, and for at most
+`PAGE_CACHE_LOCAL_SECONDS` after it was read: a publish retires it as it retires the shared
+entry, a cache that cannot be read is a miss, and it never outlives what it copies.
+
 Which version is in effect never depends on that invalidation. A version takes effect no
 sooner than `PUBLISH_LEAD_SECONDS` after it is published (legal/publishing.py), and every
 lifetime here, in this cache and through `max-age` in a CDN, is counted from the moment the
@@ -26,7 +33,9 @@ import itertools
 import logging
 import math
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -121,6 +130,54 @@ class CachedPage:
     read_at: float = 0.0  # epoch seconds at which the page's data was read (0: unknown, max-age 0)
 
 
+class LocalPages:
+    """This process's copies of pages read from the cache: at most `max_bytes` of bodies, least recent out first."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.pages = OrderedDict()  # key -> (CachedPage, instant after which the copy is not served)
+        self.lock = threading.Lock()  # gthread workers share it
+
+    def get(self, key, generation, now):
+        with self.lock:
+            found = self.pages.get(key)
+            if found is None:
+                return None
+            page, until = found
+            if page.generation != generation or now >= until:
+                self._drop(key)
+                return None
+            self.pages.move_to_end(key)
+            return page
+
+    def put(self, key, page, now):
+        if len(page.body) > self.max_bytes:
+            return
+        with self.lock:
+            self._drop(key)
+            self.pages[key] = (page, min(page.expires, now + settings.PAGE_CACHE_LOCAL_SECONDS))
+            self.size += len(page.body)
+            while self.size > self.max_bytes:
+                self._drop(next(iter(self.pages)))
+
+    def clear(self):
+        with self.lock:
+            self.pages.clear()
+            self.size = 0
+
+    def __contains__(self, key):
+        return key in self.pages
+
+    def _drop(self, key):
+        found = self.pages.pop(key, None)
+        if found is not None:
+            self.size -= len(found[0].body)
+
+
+local_pages = LocalPages(settings.PAGE_CACHE_LOCAL_BYTES)
+
+
 def page_key(request):
     query = ""
     if request.META.get("QUERY_STRING"):
@@ -139,13 +196,21 @@ def get_page(request):
     bumps it, so the page rendered from older data is stored under a retired generation.
     """
     key = page_key(request)
-    found = cache.get_many([GENERATION_KEY, key])
-    generation = current_generation(found.get(GENERATION_KEY))
-    page = found.get(key)
     now = clock.now().timestamp()
-    if page is None or page.generation != generation or now >= page.expires:
-        request.page_cache_read_at = now
-        return None, generation
+    # With a copy at hand only the generation is read; otherwise both in one round-trip.
+    with_copy = key in local_pages
+    found = {GENERATION_KEY: cache.get(GENERATION_KEY)} if with_copy else cache.get_many([GENERATION_KEY, key])
+    read = found.get(GENERATION_KEY)
+    # A copy is only served against a generation the cache answered with: one that could not be
+    # read (cache unavailable) or had to be started here is a miss.
+    page = None if read is None else local_pages.get(key, read, now)
+    generation = current_generation(read)
+    if page is None:
+        page = cache.get(key) if with_copy else found.get(key)
+        if page is None or page.generation != generation or now >= page.expires:
+            request.page_cache_read_at = now
+            return None, generation
+        local_pages.put(key, page, now)
     # The hot path of the site: headers were prepared when the page was stored.
     response = HttpResponse(page.body, content_type=page.content_type, headers=page.headers)
     response["Cache-Control"] = f"public, max-age={max_age_until(page.next_change, page.max_age, page.read_at)}"

@@ -238,6 +238,10 @@ else:
 PUBLISH_LEAD_SECONDS = int(os.environ.get("PUBLISH_LEAD_SECONDS", "300"))
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
 PAGE_CACHE_LOCAL_SECONDS = 5  # also bounds the acceptance API's per-process copies (legal/histories.py)
+# Each process keeps the pages it last read from the cache, unpickled, for at most
+# PAGE_CACHE_LOCAL_SECONDS and only while the cache's generation is theirs: up to this many
+# bytes of bodies per process (legal/caching.py, LocalPages).
+PAGE_CACHE_LOCAL_BYTES = int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(16 * 1024 * 1024)))
 # Ceiling of Cache-Control max-age on public responses (also capped by the next switch).
 HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "300"))
 # The JSON API's max-age ceiling (also capped by the next switch and the lead), the life of a

@@ -35,6 +35,8 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 from django.db import connection, connections, transaction
 
+from legal import histories
+from legal.caching import local_pages
 from legal.importing import load_bundled_terms
 from legal.models import DocumentVersion, Subscription
 from legal.product_auth import issue_credential
@@ -70,9 +72,14 @@ def clock(request):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    # The processes' own copies too (pages and versions), so no test starts with another's.
     cache.clear()
+    local_pages.clear()
+    histories.forget()
     yield
     cache.clear()
+    local_pages.clear()
+    histories.forget()
 
 
 def _is_transactional(request):

@@ -211,3 +211,39 @@ def test_a_publish_is_reported_even_when_the_cache_raises(terms, settings, djang
     with django_capture_on_commit_callbacks(execute=True):
         version = make_version(terms.document, effective_at=START + timedelta(days=1))
     assert version.status == DocumentVersion.Status.PUBLISHED
+
+
+def page_keys(redis):
+    return redis_py.Redis.from_url(redis.url).keys("fault-test:*legal:page:*")
+
+
+def test_a_warm_page_is_served_from_the_process_copy_for_at_most_page_cache_local_seconds(
+    client, terms, redis, clock, settings
+):
+    """After one read from Redis the page body comes from the process's copy, for PAGE_CACHE_LOCAL_SECONDS at most."""
+    assert client.get(CANONICAL).templates  # rendered, stored in Redis
+    body = client.get(CANONICAL).content  # read from Redis, kept by the process
+    redis_py.Redis.from_url(redis.url).delete(*page_keys(redis))
+    clock.shift(timedelta(seconds=settings.PAGE_CACHE_LOCAL_SECONDS - 1))
+    copy = client.get(CANONICAL)
+    assert not copy.templates and copy.content == body  # Redis no longer holds it: the copy answered
+    clock.shift(timedelta(seconds=1))
+    assert client.get(CANONICAL).templates  # the copy is too old, and Redis has nothing: rendered again
+
+
+def test_a_publish_in_another_process_retires_the_process_copy_at_once(client, terms, redis):
+    """Another server's publish bumps the generation in Redis: this process's copy is not served after it."""
+    client.get(CANONICAL)
+    assert not client.get(CANONICAL).templates  # kept by the process
+    assert not client.get(CANONICAL).templates  # served from the copy
+    redis_py.Redis.from_url(redis.url).incr("fault-test:1:legal:generation")  # as bump_generation elsewhere
+    assert client.get(CANONICAL).templates
+
+
+@pytest.mark.parametrize("kind", ["killed", "hung"])
+def test_the_process_copy_is_not_served_while_redis_fails(client, terms, redis, kind):
+    """A cache that cannot be read is a miss: the page is rendered, not taken from the process's copy."""
+    client.get(CANONICAL)
+    assert not client.get(CANONICAL).templates  # kept by the process
+    with outage(redis, kind):
+        assert client.get(CANONICAL).templates

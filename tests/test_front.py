@@ -110,6 +110,19 @@ def test_public_pages_are_cached_and_private_answers_are_not(front, terms):
         assert again.getheader("X-Cache-Status") is None, path
 
 
+def test_each_accept_encoding_gets_its_own_answer_from_the_cache(front, terms):
+    """nginx honours the site's Vary: a gzipped answer is never served to a client that did not ask for it."""
+    front("/en/terms-of-service/", **{"Accept-Encoding": "gzip"})
+    gzipped, body = front("/en/terms-of-service/", **{"Accept-Encoding": "gzip"})
+    assert (gzipped.getheader("X-Cache-Status"), gzipped.getheader("Content-Encoding")) == ("HIT", "gzip")
+    assert body.startswith(b"\x1f\x8b")
+    for accept in ({}, {"Accept-Encoding": "identity"}):
+        front("/en/terms-of-service/", **accept)
+        plain, body = front("/en/terms-of-service/", **accept)
+        assert (plain.getheader("X-Cache-Status"), plain.getheader("Content-Encoding")) == ("HIT", None), accept
+        assert shown(body) == 1
+
+
 def test_no_request_after_the_switch_sees_the_old_version(front, terms):
     """Publish with the shortest lead; poll through nginx: old until the switch, new within a second.
 
