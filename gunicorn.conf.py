@@ -3,8 +3,11 @@
 `make run` and `make bench` both use this file, so what is measured is what is served.
 """
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import platform
 
 bind = os.environ.get("GUNICORN_BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Cached pages make the work CPU-bound, so one worker per core plus one: on 2 cores, 3
@@ -23,6 +26,25 @@ errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 wsgi_app = "sigma_terms.wsgi:application"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# glibc serves blocks above its mmap threshold with mmap and gives them back when freed, but
+# it raises the threshold to the size of each such block freed: after that, the bodies of
+# large pages (254 KB for the largest Terms) come from the heap, which keeps its high-water
+# mark, and workers grew after every publish (README, "Worker memory"). A fixed threshold
+# keeps them returning. 0 leaves glibc's default behaviour.
+mmap_threshold = int(os.environ.get("GUNICORN_MMAP_THRESHOLD", str(128 * 1024)))
+M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
+
+
+def fix_mmap_threshold(size):
+    """Pin glibc's mmap threshold at `size` bytes in this process; False where that is not possible."""
+    if size <= 0 or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    return libc.mallopt(M_MMAP_THRESHOLD, size) == 1
+
+
+def post_fork(server, worker):
+    fix_mmap_threshold(mmap_threshold)
 
 
 def on_starting(server):

@@ -1,6 +1,8 @@
 """The settings (sigma_terms/settings.py) read from the environment, checked in a fresh process each:
 the deploy check, the secret key, the HTTPS block, the admin URL."""
 
+import platform
+
 import pytest
 
 from tests.conftest import run_django
@@ -80,3 +82,29 @@ def test_admin_url_comes_from_the_environment():
         DJANGO_ADMIN_URL="back-office/",
     ).stdout
     assert out.strip() == "/back-office/"
+
+
+def test_gunicorn_workers_keep_returning_large_blocks_to_the_system():
+    """After a large block is freed, the next one still comes from mmap (returned when freed), not the heap."""
+    script = """
+import ctypes, ctypes.util, runpy, sys
+conf = runpy.run_path("gunicorn.conf.py")
+if sys.argv[1] == "fixed":
+    assert conf["fix_mmap_threshold"](conf["mmap_threshold"])
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc.mallinfo2.restype = Info
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.free(libc.malloc(1024 * 1024))  # a large block freed: glibc raises its threshold to 1 MiB
+before = libc.mallinfo2().hblks
+block = libc.malloc(254 * 1024)  # a body of the largest Terms page
+print(libc.mallinfo2().hblks - before)  # 1: it was mmapped
+"""
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    fixed = run_django(["-c", script, "fixed"])
+    default = run_django(["-c", script, "default"])
+    assert (fixed.stdout.strip(), default.stdout.strip()) == ("1", "0"), (fixed.stderr, default.stderr)
