@@ -34,7 +34,7 @@ from django.dispatch import receiver
 
 from . import clock
 from .caching import current_generation
-from .models import Document, DocumentVersion
+from .models import Document, DocumentVersion, language_codes
 
 _copies: dict[str, "History"] = {}
 _lock = threading.Lock()
@@ -68,8 +68,6 @@ def version_fields() -> tuple[str, ...]:
     Loading a version costs Python time per column (the dates above all), so the other
     columns stay unread (a deferred column is still read, with a query, if code asks for it).
     """
-    from .models import language_codes
-
     hashes = [f"body_sha256_{code}" for code in language_codes()]
     return ("document", "number", "status", "change_kind", "effective_at", "published_at", *hashes)
 
