@@ -241,12 +241,11 @@ def counting_acceptances(
 
 def _first_counting(document, account, at, withdrawn):
     """[the acceptance that counts], or []: the account's row with the highest version number (the first recorded)."""
-    lookup = _counting_lookup()
-    sql = lookup.sql
+    also = ""
     if withdrawn:
         version = connection.ops.quote_name(Acceptance._meta.get_field("version").column)
-        sql = sql.replace(" ORDER BY ", f" AND {version} NOT IN ({', '.join(['%s'] * len(withdrawn))}) ORDER BY ")
-    found = lookup.first([document.pk, account, Lookup.instant(at), *withdrawn], sql=sql)
+        also = f"{version} NOT IN ({', '.join(['%s'] * len(withdrawn))})"
+    found = _counting_lookup().first([document.pk, account, Lookup.instant(at), *withdrawn], also=also)
     return [] if found is None else [found]
 
 

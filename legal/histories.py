@@ -53,14 +53,6 @@ class History:
     def published(self) -> list[DocumentVersion]:
         return [v for v in self.versions if v.is_published]
 
-    @cached_property
-    def _by_number(self) -> dict[int, DocumentVersion]:
-        return {v.number: v for v in self.versions}
-
-    def listed(self, number) -> DocumentVersion | None:
-        """The published or withdrawn version `number`, or None."""
-        return self._by_number.get(number)
-
 
 def version_fields() -> tuple[str, ...]:
     """The columns of a version that recording and the status read: no texts, renderings or authors.

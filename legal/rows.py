@@ -22,7 +22,9 @@ class Lookup:
         self.fields = [field for field in meta.concrete_fields if field in wanted]
         self.attnames = [field.attname for field in self.fields]
         columns = ", ".join(connection.ops.quote_name(field.column) for field in self.fields)
-        self.sql = f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} WHERE {where} {tail}".strip()
+        self.select = f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)}"
+        self.where, self.tail = where, tail
+        self.sql = f"{self.select} WHERE {where} {tail}".strip()
         self._converters = None
 
     def converters(self):
@@ -35,10 +37,11 @@ class Lookup:
                 self._converters.append((column, converters))
         return self._converters
 
-    def first(self, sql_where_params, *, sql=None):
-        """The first row for these parameters; `sql` replaces the statement (same columns)."""
+    def first(self, params, *, also=""):
+        """The first row for `params`; `also` is one more condition of the WHERE clause, its values last in `params`."""
+        sql = f"{self.select} WHERE {self.where} AND {also} {self.tail}".strip() if also else self.sql
         with connection.cursor() as cursor:
-            cursor.execute(sql or self.sql, sql_where_params)
+            cursor.execute(sql, params)
             row = cursor.fetchone()
         if row is None:
             return None
